@@ -1,0 +1,106 @@
+"""The three loss terms of Gatys et al., scaled so that their weights mean the same at any size.
+
+- Content: mean squared error of features, divided by the target's mean square.
+- Style: mean squared error of Gram matrices ``G = F Fᵀ / (C·H·W)`` (the mean over positions,
+  so independent of image size), divided by the target Gram's mean square. Dividing by the
+  target makes each layer's loss a relative error: layers, images and weight sources with
+  very different activation scales (Caffe's 0-255 input vs torchvision's normalised input)
+  get comparable losses, so one set of default weights serves them all.
+- Total variation: :func:`kornia.losses.total_variation`, the mean absolute difference of
+  neighbouring pixels (image in [0, 1]).
+
+Everything is computed in float32, whatever precision the network ran in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import kornia
+import torch
+from torch import Tensor, nn
+
+
+def gram_matrix(features: Tensor) -> Tensor:
+    """``(B, C, H, W)`` features to ``(B, C, C)`` Gram matrices ``F Fᵀ / (C·H·W)``, float32."""
+    b, c, h, w = features.shape
+    flat = features.float().reshape(b, c, h * w)
+    return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
+
+
+def relative_mse(value: Tensor, target: Tensor) -> Tensor:
+    """``mean((value - target)²) / mean(target²)``: 1 when ``value`` is all zeros."""
+    target = target.float()
+    scale = target.square().mean().clamp_min(1e-12)
+    return (value.float() - target).square().mean() / scale
+
+
+def total_variation(image: Tensor) -> Tensor:
+    """Mean absolute difference of neighbouring pixels of ``(B, C, H, W)``, a scalar."""
+    return kornia.losses.total_variation(image, reduction="mean").mean()
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """How much each term counts. ``style_layers`` maps layer name to its share of the style term."""
+
+    content: float
+    style: float
+    tv: float
+    content_layers: tuple[str, ...]
+    style_layers: Mapping[str, float]
+
+
+class StyleObjective(nn.Module):
+    """The loss of one image size: targets registered once, then evaluated each step.
+
+    Args:
+        content_features: ``{layer: (1, C, H, W)}`` of the content image at this size.
+        style_grams: ``{layer: (1, C, C)}`` blended Gram targets of the style images.
+        weights: the term weights.
+    """
+
+    def __init__(
+        self,
+        content_features: Mapping[str, Tensor],
+        style_grams: Mapping[str, Tensor],
+        weights: LossWeights,
+    ) -> None:
+        super().__init__()
+        self.weights = weights
+        for name in weights.content_layers:
+            self.register_buffer(f"content_{name}", content_features[name].detach().float())
+        for name in weights.style_layers:
+            self.register_buffer(f"gram_{name}", style_grams[name].detach().float())
+
+    @property
+    def layers(self) -> list[str]:
+        """Every layer whose activations :meth:`forward` needs."""
+        return list(dict.fromkeys([*self.weights.content_layers, *self.weights.style_layers]))
+
+    def forward(self, image: Tensor, features: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Total loss (scalar) and its weighted terms ``{"content", "style", "tv"}``."""
+        w = self.weights
+        content = sum(
+            relative_mse(features[name], getattr(self, f"content_{name}")) for name in w.content_layers
+        ) / max(len(w.content_layers), 1)
+        style = sum(
+            share * relative_mse(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
+            for name, share in w.style_layers.items()
+        )
+        terms = {
+            "content": w.content * content,
+            "style": w.style * style,
+            "tv": w.tv * total_variation(image),
+        }
+        return sum(terms.values()), terms
+
+
+def blend_grams(grams: Sequence[Mapping[str, Tensor]], blend: Sequence[float]) -> dict[str, Tensor]:
+    """Weighted mean of several styles' Gram targets; ``blend`` need not sum to 1."""
+    total = float(sum(blend))
+    return {
+        name: sum(weight / total * g[name] for g, weight in zip(grams, blend, strict=True))
+        for name in grams[0]
+    }

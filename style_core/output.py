@@ -1,0 +1,135 @@
+"""Writing results: PNG, JPEG, WebP, TIFF in 8 bits; PNG and TIFF in 16 bits per channel.
+
+The recipe (every setting, the weight source, versions, seed) is stored in the file as JSON
+under :data:`RECIPE_KEY`: a PNG text chunk, the TIFF ImageDescription, or a JPEG comment.
+Pillow cannot write 16-bit RGB, so those two formats are written here directly.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, PngImagePlugin
+from torch import Tensor
+
+from .errors import InvalidSettingError
+from .image import resize, to_pil
+
+RECIPE_KEY = "style_core"
+FORMATS_8 = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"}
+FORMATS_16 = {".png", ".tif", ".tiff"}
+
+
+def _planes(rgb: Tensor, alpha: Tensor | None) -> Tensor:
+    if alpha is None:
+        return rgb
+    return torch.cat([rgb, resize(alpha, rgb.shape[-1], rgb.shape[-2])], dim=1)
+
+
+def _uint16_hwc(rgb: Tensor, alpha: Tensor | None) -> np.ndarray:
+    planes = _planes(rgb, alpha)[0].detach().float().clamp(0, 1).cpu()
+    return (planes * 65535).round().to(torch.int32).permute(1, 2, 0).numpy().astype(np.uint16)
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def write_png16(path: Path, pixels: np.ndarray, text: dict[str, str]) -> None:
+    """Write ``pixels`` (H, W, 3 or 4) uint16 as a 16-bit RGB(A) PNG with iTXt chunks."""
+    height, width, channels = pixels.shape
+    color_type = {3: 2, 4: 6}[channels]
+    rows = pixels.astype(">u2").reshape(height, width * channels).view(np.uint8)
+    raw = np.concatenate([np.zeros((height, 1), np.uint8), rows], axis=1).tobytes()
+    chunks = [_png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 16, color_type, 0, 0, 0))]
+    for key, value in text.items():
+        chunks.append(_png_chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8")))
+    chunks += [_png_chunk(b"IDAT", zlib.compress(raw, 6)), _png_chunk(b"IEND", b"")]
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"".join(chunks))
+
+
+def write_tiff16(path: Path, pixels: np.ndarray, description: str) -> None:
+    """Write ``pixels`` (H, W, 3 or 4) uint16 as an uncompressed little-endian 16-bit TIFF."""
+    height, width, channels = pixels.shape
+    data = pixels.astype("<u2").tobytes()
+    desc = (description.encode("utf-8") + b"\0").ljust(5, b"\0")  # > 4 bytes: stored at an offset
+    bits_offset = 8
+    desc_offset = bits_offset + 2 * channels
+    data_offset = desc_offset + len(desc) + (len(desc) % 2)
+    ifd_offset = data_offset + len(data)
+    short, long_, ascii_ = 3, 4, 2
+    entries = [
+        (256, long_, 1, width),
+        (257, long_, 1, height),
+        (258, short, channels, bits_offset),
+        (259, short, 1, 1),  # no compression
+        (262, short, 1, 2),  # RGB
+        (270, ascii_, len(desc), desc_offset),
+        (273, long_, 1, data_offset),
+        (277, short, 1, channels),
+        (278, long_, 1, height),
+        (279, long_, 1, len(data)),
+        (284, short, 1, 1),  # chunky
+    ]
+    if channels == 4:
+        entries.append((338, short, 1, 2))  # unassociated alpha
+    ifd = struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<HH", value, 0) if kind == short and count == 1 else struct.pack("<I", value)
+        ifd += struct.pack("<HHI", tag, kind, count) + packed
+    ifd += struct.pack("<I", 0)
+    header = b"II*\0" + struct.pack("<I", ifd_offset)
+    body = struct.pack(f"<{channels}H", *([16] * channels)) + desc + b"\0" * (len(desc) % 2) + data
+    path.write_bytes(header + body + ifd)
+
+
+def save_image(
+    path: str | Path,
+    rgb: Tensor,
+    alpha: Tensor | None = None,
+    *,
+    recipe: dict | None = None,
+    bit_depth: int = 8,
+) -> Path:
+    """Save ``rgb`` (1, 3, H, W) in [0, 1], with optional alpha (1, 1, h, w), to ``path``.
+
+    The format follows the suffix. ``bit_depth=16`` is for ``.png`` and ``.tif``/``.tiff``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    allowed = FORMATS_16 if bit_depth == 16 else FORMATS_8
+    if bit_depth not in (8, 16) or suffix not in allowed:
+        raise InvalidSettingError(
+            f"can't write {bit_depth}-bit '{suffix or path.name}'; {bit_depth}-bit output takes {sorted(allowed)}"
+        )
+    text = json.dumps(recipe or {}, sort_keys=True)
+    if bit_depth == 16:
+        pixels = _uint16_hwc(rgb, alpha)
+        if suffix == ".png":
+            write_png16(path, pixels, {RECIPE_KEY: text})
+        else:
+            write_tiff16(path, pixels, text)
+        return path
+    image = to_pil(rgb, alpha)
+    if suffix == ".png":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt(RECIPE_KEY, text)
+        image.save(path, pnginfo=info)
+    elif suffix in (".jpg", ".jpeg"):
+        image.convert("RGB").save(path, quality=95, comment=text.encode("utf-8"))
+    elif suffix in (".tif", ".tiff"):
+        image.save(path, description=text)
+    else:
+        image.save(path, quality=95)
+    return path
+
+
+def read_recipe(path: str | Path) -> dict:
+    """The recipe stored in a PNG written by :func:`save_image` (empty if there is none)."""
+    with Image.open(path) as image:
+        return json.loads(image.text.get(RECIPE_KEY, "{}")) if hasattr(image, "text") else {}
