@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import torch
@@ -19,7 +18,7 @@ from torch import Tensor
 
 from .errors import ImageError
 
-ImageInput = Union[str, os.PathLike, Image.Image, np.ndarray, Tensor]
+ImageInput = str | os.PathLike | Image.Image | np.ndarray | Tensor
 
 #: Images with more pixels than this are refused before they are decoded (decompression bombs).
 DEFAULT_MAX_PIXELS = 64_000_000

@@ -7,7 +7,7 @@
   very different activation scales (Caffe's 0-255 input vs torchvision's normalised input)
   get comparable losses, so one set of default weights serves them all.
 - Total variation: :func:`kornia.losses.total_variation`, the mean absolute difference of
-  neighbouring pixels (image in [0, 1]).
+  horizontal neighbours plus that of vertical neighbours (image in [0, 1]).
 
 Everything is computed in float32, whatever precision the network ran in.
 """
@@ -23,9 +23,10 @@ from torch import Tensor, nn
 
 
 def gram_matrix(features: Tensor) -> Tensor:
-    """``(B, C, H, W)`` features to ``(B, C, C)`` Gram matrices ``F Fᵀ / (C·H·W)``, float32."""
+    """``(B, C, H, W)`` features to ``(B, C, C)`` Gram matrices ``F Fᵀ / (C·H·W)``, in float32
+    or better (bf16/fp16 activations are promoted)."""
     b, c, h, w = features.shape
-    flat = features.float().reshape(b, c, h * w)
+    flat = features.to(torch.promote_types(features.dtype, torch.float32)).reshape(b, c, h * w)
     return torch.bmm(flat, flat.transpose(1, 2)) / (c * h * w)
 
 
@@ -37,7 +38,8 @@ def relative_mse(value: Tensor, target: Tensor) -> Tensor:
 
 
 def total_variation(image: Tensor) -> Tensor:
-    """Mean absolute difference of neighbouring pixels of ``(B, C, H, W)``, a scalar."""
+    """Mean |horizontal difference| + mean |vertical difference| of ``(B, C, H, W)``,
+    averaged over channels and batch: a scalar."""
     return kornia.losses.total_variation(image, reduction="mean").mean()
 
 
@@ -100,7 +102,4 @@ class StyleObjective(nn.Module):
 def blend_grams(grams: Sequence[Mapping[str, Tensor]], blend: Sequence[float]) -> dict[str, Tensor]:
     """Weighted mean of several styles' Gram targets; ``blend`` need not sum to 1."""
     total = float(sum(blend))
-    return {
-        name: sum(weight / total * g[name] for g, weight in zip(grams, blend, strict=True))
-        for name in grams[0]
-    }
+    return {name: sum(weight / total * g[name] for g, weight in zip(grams, blend, strict=True)) for name in grams[0]}

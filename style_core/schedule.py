@@ -37,7 +37,4 @@ def schedule(size: int, start_size: int, final_steps: int) -> list[Stage]:
     """The stages for an output of long side ``size`` with ``final_steps`` at full size."""
     sizes = stage_sizes(size, start_size)
     last = len(sizes) - 1
-    return [
-        Stage(side, max(1, round(final_steps * COARSE_STEP_FACTOR ** (last - i))))
-        for i, side in enumerate(sizes)
-    ]
+    return [Stage(side, max(1, round(final_steps * COARSE_STEP_FACTOR ** (last - i)))) for i, side in enumerate(sizes)]

@@ -108,7 +108,9 @@ class Settings:
             )
         if self.style_blend is not None:
             if len(self.style_blend) != num_styles:
-                raise InvalidSettingError(f"style_blend has {len(self.style_blend)} weights for {num_styles} style images")
+                raise InvalidSettingError(
+                    f"style_blend has {len(self.style_blend)} weights for {num_styles} style images"
+                )
             for weight in self.style_blend:
                 _number_range("style_blend weight", weight, 0, 1e6)
             if sum(self.style_blend) <= 0:

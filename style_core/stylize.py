@@ -88,9 +88,7 @@ class _Run:
             self.content, self.styles = self.content_color, style_tensors
         self.blend = settings.style_blend or [1.0] * len(styles)
         layers = [*settings.content_layers, *settings.style_layers]
-        self.net, self.weights = network(
-            settings.weights, settings.pooling, deepest_layer(layers), str(self.device)
-        )
+        self.net, self.weights = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
         self.loss_weights = LossWeights(
             content=settings.content_weight,
             style=BASE_STYLE_WEIGHT * settings.style_strength,

@@ -109,9 +109,7 @@ class VGG19Features(nn.Module):
                 weight, bias = convs[name]
                 conv = nn.Conv2d(in_channels, weight.shape[0], kernel_size=3, padding=1)
                 if tuple(conv.weight.shape) != tuple(weight.shape):
-                    raise ValueError(
-                        f"{name}: weight shape {tuple(weight.shape)}, expected {tuple(conv.weight.shape)}"
-                    )
+                    raise ValueError(f"{name}: weight shape {tuple(weight.shape)}, expected {tuple(conv.weight.shape)}")
                 with torch.no_grad():
                     conv.weight.copy_(weight)
                     conv.bias.copy_(bias.reshape(-1))
@@ -125,9 +123,7 @@ class VGG19Features(nn.Module):
         self.layers = nn.ModuleDict(layers)
         order = [2, 1, 0] if convention.bgr else [0, 1, 2]
         self.register_buffer("channel_order", torch.tensor(order), persistent=False)
-        self.register_buffer(
-            "mean", torch.tensor(convention.mean).view(1, 3, 1, 1), persistent=False
-        )
+        self.register_buffer("mean", torch.tensor(convention.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(convention.std).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
         self.eval()

