@@ -6,23 +6,32 @@
 
 __version__ = "0.1.0"
 
-from .errors import DivergedError, ImageError, InvalidSettingError, StyleCoreError, WeightsUnavailableError
+from .errors import (
+    DivergedError,
+    ImageError,
+    InvalidSettingError,
+    OutOfMemoryError,
+    StyleCoreError,
+    WeightsUnavailableError,
+)
 from .events import Progress
 from .output import read_recipe, save_image
 from .settings import Settings
-from .stylize import stylize, stylize_iter
+from .stylize import preload, stylize, stylize_iter
 from .weights import load_weights
 
 __all__ = [
     "DivergedError",
     "ImageError",
     "InvalidSettingError",
+    "OutOfMemoryError",
     "Progress",
     "Settings",
     "StyleCoreError",
     "WeightsUnavailableError",
     "__version__",
     "load_weights",
+    "preload",
     "read_recipe",
     "save_image",
     "stylize",

@@ -19,3 +19,7 @@ class WeightsUnavailableError(StyleCoreError, RuntimeError):
 
 class DivergedError(StyleCoreError, RuntimeError):
     """The optimisation produced a non-finite loss."""
+
+
+class OutOfMemoryError(StyleCoreError, MemoryError):
+    """The device ran out of memory; a smaller size needs less."""

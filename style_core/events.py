@@ -20,6 +20,7 @@ class Progress:
         losses: the weighted terms ``content``, ``style``, ``tv`` and their ``total``.
         elapsed: seconds since the run started (target extraction included).
         fraction: share of the planned work done, 0 to 1, each iteration counted by its pixels.
+        eta: estimated seconds left, from the time per pixel of the current stage.
         image: a preview (every ``preview_every`` iterations and at each stage's end) or,
             when ``done``, the result; otherwise None.
         done: True on the last event, which carries the result.
@@ -37,18 +38,12 @@ class Progress:
     losses: dict[str, float]
     elapsed: float
     fraction: float
+    eta: float
     image: Image.Image | None = None
     done: bool = False
     rgb: Tensor | None = field(default=None, repr=False)
     alpha: Tensor | None = field(default=None, repr=False)
     recipe: dict | None = field(default=None, repr=False)
-
-    @property
-    def eta(self) -> float | None:
-        """Estimated seconds left, or None before there is anything to go on."""
-        if self.done:
-            return 0.0
-        return self.elapsed * (1 - self.fraction) / self.fraction if self.fraction > 0 else None
 
     def as_json(self) -> dict:
         """The event without images or tensors, as JSON-ready values."""
@@ -63,4 +58,5 @@ class Progress:
             "losses": self.losses,
             "elapsed": round(self.elapsed, 3),
             "fraction": round(self.fraction, 4),
+            "eta": round(self.eta, 1),
         }

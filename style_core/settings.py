@@ -46,7 +46,8 @@ class Settings:
         init: start from the ``content``, from ``noise`` or from the ``style`` image.
         optimizer: ``lbfgs`` or ``adam``.
         content_weight, tv_weight: weights of the content and total-variation terms.
-        content_layers, style_layers, style_layer_weights: VGG-19 layers and their shares.
+        content_layers, style_layers, style_layer_weights: VGG-19 layers and their weights
+            (default: ``relu2_1`` and ``relu4_1`` count double, other layers once).
         pooling: ``max`` or ``avg``.
         start_size: long side of the first, coarsest stage; stages grow by √2 to ``size``.
         seed: makes runs reproducible (noise init, CPU).

@@ -21,7 +21,7 @@ from torch import Tensor
 from . import __version__
 from .color import grey, match_color_statistics, match_luminance, recombine_luminance
 from .device import resolve_device
-from .errors import StyleCoreError
+from .errors import OutOfMemoryError, StyleCoreError
 from .events import Progress
 from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image, resize, size_for_long_side, to_pil
 from .losses import LossWeights, StyleObjective, blend_grams, gram_matrix
@@ -34,7 +34,10 @@ from .weights import VGGWeights, load_weights
 log = logging.getLogger(__name__)
 
 #: The style weight at ``style_strength=1``.
-BASE_STYLE_WEIGHT = 10.0
+BASE_STYLE_WEIGHT = 20.0
+#: Style layer weights when none are given: the layers whose Gram statistics carry the
+#: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; others once.
+DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0}
 #: A stage stops early when the loss fell by less than this share over the last 5 iterations.
 CONVERGED_GAIN = 1e-3
 
@@ -62,7 +65,7 @@ def _as_list(styles: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
 
 
 def _layer_shares(settings: Settings) -> dict[str, float]:
-    raw = settings.style_layer_weights or [1.0] * len(settings.style_layers)
+    raw = settings.style_layer_weights or [DEFAULT_LAYER_WEIGHTS.get(n, 1.0) for n in settings.style_layers]
     total = float(sum(raw)) or 1.0
     return {name: weight / total for name, weight in zip(settings.style_layers, raw, strict=True)}
 
@@ -142,6 +145,70 @@ class _Run:
             "versions": {"style_core": __version__, "torch": torch.__version__, "python": platform.python_version()},
         }
 
+    def iterate(self, started: float) -> Iterator[Progress]:
+        """Run every stage, yielding one event per iteration and a final one with the result."""
+        settings = self.settings
+        stages = schedule(settings.size, settings.start_size, settings.final_steps)
+        costs = [self.stage_dims(s)[0] * self.stage_dims(s)[1] for s in stages]
+        planned = [s.steps for s in stages]
+        done_work, step = 0.0, 0
+        image: Tensor | None = None
+        losses: dict[str, float] = {}
+        for index, stage in enumerate(stages):
+            stage_started, stage_work = time.perf_counter(), 0.0
+            width, height = self.stage_dims(stage)
+            start = self.initial_image(stage) if image is None else resize(image, width, height)
+            optimizer = StageOptimizer(start, self.net, self.objective(stage), settings.optimizer)
+            history: list[float] = []
+            for i in range(stage.steps):
+                losses = optimizer.step()
+                step += 1
+                done_work += costs[index]
+                stage_work += costs[index]
+                history.append(losses["total"])
+                converged = i >= 10 and history[-6] - history[-1] < CONVERGED_GAIN * abs(history[-6])
+                if converged:
+                    planned[index] = i + 1
+                    log.debug("stage %d converged after %d iterations", index + 1, i + 1)
+                last = i == stage.steps - 1 or converged
+                show = last or (settings.preview_every and (i + 1) % settings.preview_every == 0)
+                total_work = sum(p * c for p, c in zip(planned, costs, strict=True))
+                seconds_per_work = (time.perf_counter() - stage_started) / stage_work
+                yield Progress(
+                    step=step,
+                    total_steps=sum(planned),
+                    stage=index + 1,
+                    num_stages=len(stages),
+                    width=width,
+                    height=height,
+                    losses=losses,
+                    elapsed=time.perf_counter() - started,
+                    fraction=min(done_work / total_work, 1.0),
+                    eta=max(total_work - done_work, 0.0) * seconds_per_work,
+                    image=to_pil(self.finish(optimizer.current()), self.alpha) if show else None,
+                )
+                if converged:
+                    break
+            image = optimizer.current()
+        result = self.finish(image)
+        yield Progress(
+            step=step,
+            total_steps=step,
+            stage=len(stages),
+            num_stages=len(stages),
+            width=self.width,
+            height=self.height,
+            losses=losses,
+            elapsed=time.perf_counter() - started,
+            fraction=1.0,
+            eta=0.0,
+            image=to_pil(result, self.alpha),
+            done=True,
+            rgb=result,
+            alpha=self.alpha,
+            recipe=self.recipe(),
+        )
+
 
 def stylize_iter(
     content: ImageInput,
@@ -176,63 +243,18 @@ def stylize_iter(
     if run.device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield from run.iterate(started)
+    except (torch.OutOfMemoryError, MemoryError) as exc:
+        raise OutOfMemoryError(
+            f"out of memory at {run.width}x{run.height} px on {run.device.type}; choose a smaller size"
+        ) from exc
 
-    stages = schedule(settings.size, settings.start_size, settings.final_steps)
-    costs = [run.stage_dims(s)[0] * run.stage_dims(s)[1] for s in stages]
-    planned = [s.steps for s in stages]
-    done_work, step = 0.0, 0
-    image: Tensor | None = None
-    losses: dict[str, float] = {}
-    for index, stage in enumerate(stages):
-        width, height = run.stage_dims(stage)
-        start = run.initial_image(stage) if image is None else resize(image, width, height)
-        optimizer = StageOptimizer(start, run.net, run.objective(stage), settings.optimizer)
-        history: list[float] = []
-        for i in range(stage.steps):
-            losses = optimizer.step()
-            step += 1
-            done_work += costs[index]
-            history.append(losses["total"])
-            converged = i >= 10 and history[-6] - history[-1] < CONVERGED_GAIN * abs(history[-6])
-            last = i == stage.steps - 1 or converged
-            if converged:
-                planned[index] = i + 1
-            show = last or (settings.preview_every and (i + 1) % settings.preview_every == 0)
-            total_work = sum(p * c for p, c in zip(planned, costs, strict=True))
-            preview = to_pil(run.finish(optimizer.current()), run.alpha) if show else None
-            yield Progress(
-                step=step,
-                total_steps=sum(planned),
-                stage=index + 1,
-                num_stages=len(stages),
-                width=width,
-                height=height,
-                losses=losses,
-                elapsed=time.perf_counter() - started,
-                fraction=min(done_work / total_work, 1.0),
-                image=preview,
-            )
-            if converged:
-                log.debug("stage %d converged after %d iterations", index + 1, i + 1)
-                break
-        image = optimizer.current()
-    result = run.finish(image)
-    yield Progress(
-        step=step,
-        total_steps=step,
-        stage=len(stages),
-        num_stages=len(stages),
-        width=run.width,
-        height=run.height,
-        losses=losses,
-        elapsed=time.perf_counter() - started,
-        fraction=1.0,
-        image=to_pil(result, run.alpha),
-        done=True,
-        rgb=result,
-        alpha=run.alpha,
-        recipe=run.recipe(),
-    )
+
+def preload(weights: str | None = None, *, device: str | None = None, pooling: str = "max") -> None:
+    """Load the weights and build the network now (a download, on first use of the Hub), so
+    that the first :func:`stylize` call doesn't wait for it. Later runs reuse them."""
+    network(weights, pooling, "relu5_1", str(resolve_device(device)))
 
 
 def stylize(content: ImageInput, styles: ImageInput | Sequence[ImageInput], **options) -> Image.Image:

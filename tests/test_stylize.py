@@ -8,7 +8,15 @@ import torch
 from kornia.color import rgb_to_ycbcr
 from PIL import Image
 
-from style_core import DivergedError, ImageError, InvalidSettingError, StyleCoreError, stylize, stylize_iter
+from style_core import (
+    DivergedError,
+    ImageError,
+    InvalidSettingError,
+    OutOfMemoryError,
+    StyleCoreError,
+    stylize,
+    stylize_iter,
+)
 from style_core.image import load_image, resize, size_for_long_side
 from style_core.metrics import Yardstick
 from style_core.stylize import network
@@ -138,3 +146,18 @@ def test_nan_loss_is_reported(content_image, style_image, monkeypatch, tiny_sett
     monkeypatch.setattr("style_core.losses.total_variation", lambda image: image.sum() * float("nan"))
     with pytest.raises(DivergedError, match="NaN"):
         stylize(content_image, style_image, **tiny_settings)
+
+
+def test_running_out_of_memory_says_so(content_image, style_image, monkeypatch, tiny_settings):
+    def exhausted(self):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr("style_core.optimize.StageOptimizer.step", exhausted)
+    with pytest.raises(OutOfMemoryError, match="out of memory at 96x64 px on cpu; choose a smaller size"):
+        stylize(content_image, style_image, **tiny_settings)
+
+
+def test_eta_counts_down(result):
+    progress = [e for e in result if not e.done]
+    assert progress[-1].eta < progress[len(progress) // 2].eta
+    assert result[-1].eta == 0.0

@@ -1,0 +1,191 @@
+"""Batch script for tests/test_gimp.py: runs inside GIMP 3 (python-fu-eval), not under pytest.
+
+The test prepends ``PARAMS = {...}`` (paths of the input images, the output folder, the
+plug-in's engine.json) and feeds the whole text to ``gimp-console-3.0 -b -``. Each scenario
+builds a small image, calls the plug-in non-interactively, exports the pixels to compare as
+PNGs, and records what happened; the findings go to ``PARAMS["out"]/results.json``. A failing
+scenario is recorded with its traceback, so one problem does not hide the others.
+"""
+
+import json
+import os
+import shutil
+import traceback
+
+from gi.repository import Gimp, Gio
+
+PARAMS = globals().get("PARAMS", {})
+PROC_NAME = "python-fu-neural-style-transfer"
+OUT = PARAMS.get("out", "/tmp")
+QUICK = {"size": 64, "steps": 6}  # one stage; previews at steps 5 and 6 (new layer, then in place)
+
+
+def gfile(path):
+    return Gio.File.new_for_path(path)
+
+
+def describe(layer, image):
+    _, x, y = layer.get_offsets()
+    mask = layer.get_mask()
+    return {
+        "id": layer.get_id(),
+        "name": layer.get_name(),
+        "offsets": [x, y],
+        "size": [layer.get_width(), layer.get_height()],
+        "has_alpha": layer.has_alpha(),
+        "type": layer.type().value_nick,
+        "position": image.get_item_position(layer),
+        "has_mask": mask is not None,
+    }
+
+
+def export_layer(layer, path):
+    """The layer's own pixels (size and type kept, mask not applied) as a PNG."""
+    image = layer.get_image()
+    scratch = Gimp.Image.new(layer.get_width(), layer.get_height(), image.get_base_type())
+    try:
+        copy = Gimp.Layer.new_from_drawable(layer, scratch)
+        scratch.insert_layer(copy, None, 0)
+        if copy.get_mask() is not None:
+            copy.remove_mask(Gimp.MaskApplyMode.DISCARD)
+        copy.set_offsets(0, 0)
+        Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, scratch, gfile(path), None)
+    finally:
+        scratch.delete()
+    return path
+
+
+def export_visible(image, path):
+    """What the image looks like (all visible layers composited) as a PNG."""
+    scratch = Gimp.Image.new(image.get_width(), image.get_height(), image.get_base_type())
+    try:
+        visible = Gimp.Layer.new_from_visible(image, scratch, "visible")
+        scratch.insert_layer(visible, None, 0)
+        Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, scratch, gfile(path), None)
+    finally:
+        scratch.delete()
+    return path
+
+
+def make_image(base_type, content_png, offsets):
+    """An 80x64 canvas with the content PNG as one layer at ``offsets``."""
+    image = Gimp.Image.new(80, 64, base_type)
+    layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, gfile(content_png))
+    image.insert_layer(layer, None, 0)
+    layer.set_offsets(*offsets)
+    layer.set_name("source")
+    return image, layer
+
+
+def call(image, layer, **arguments):
+    """Run the plug-in non-interactively with named arguments; (status nick, error message)."""
+    procedure = Gimp.get_pdb().lookup_procedure(PROC_NAME)
+    config = procedure.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [layer])
+    for name, value in arguments.items():
+        if name.startswith("style-file"):
+            value = gfile(value)
+        config.set_property(name, value)
+    result = procedure.run(config)
+    status = result.index(0)
+    message = result.index(1) if status != Gimp.PDBStatusType.SUCCESS and result.length() > 1 else None
+    return status.value_nick, (str(message) if message is not None else None)
+
+
+def run_scenario(name, base_type, content_png, arguments, select=None):
+    image, layer = make_image(base_type, content_png, offsets=(5, 7))
+    try:
+        if select is not None:
+            image.select_rectangle(Gimp.ChannelOps.REPLACE, *select)
+        images_before = len(Gimp.get_images())
+        before = [describe(item, image) for item in image.get_layers()]
+        source_png = export_layer(layer, os.path.join(OUT, f"{name}-source-before.png"))
+        visible_png = export_visible(image, os.path.join(OUT, f"{name}-visible-before.png"))
+        status, message = call(image, layer, **arguments)
+        after = [describe(item, image) for item in image.get_layers()]
+        record = {
+            "status": status,
+            "message": message,
+            "before": before,
+            "after": after,
+            "leftover_images": len(Gimp.get_images()) - images_before,
+            "source_before": source_png,
+            "source_after": export_layer(layer, os.path.join(OUT, f"{name}-source-after.png")),
+            "visible_before": visible_png,
+            "visible_after": export_visible(image, os.path.join(OUT, f"{name}-visible-after.png")),
+        }
+        old_ids = {item["id"] for item in before}
+        new_layers = [item for item in image.get_layers() if item.get_id() not in old_ids]
+        if len(new_layers) == 1:
+            record["result_png"] = export_layer(new_layers[0], os.path.join(OUT, f"{name}-result.png"))
+        return record
+    finally:
+        image.delete()
+
+
+def registration():
+    procedure = Gimp.get_pdb().lookup_procedure(PROC_NAME)
+    if procedure is None:
+        return {"registered": False}
+    return {
+        "registered": True,
+        "menu_paths": list(procedure.get_menu_paths()),
+        "menu_label": procedure.get_menu_label(),
+        "image_types": procedure.get_image_types(),
+        "arguments": [spec.name for spec in procedure.get_arguments()],
+    }
+
+
+def with_engine_python(python, function):
+    """Run ``function`` while the installed plug-in's engine.json names ``python``."""
+    config = PARAMS["engine_json"]
+    saved = config + ".saved"
+    shutil.copyfile(config, saved)
+    try:
+        with open(config, "w", encoding="utf-8") as file:
+            json.dump({"python": python}, file)
+        return function()
+    finally:
+        shutil.move(saved, config)
+
+
+def main():
+    rgb, grey = Gimp.ImageBaseType.RGB, Gimp.ImageBaseType.GRAY
+    style = {"style-file": PARAMS["style"], **QUICK}
+    scenarios = {
+        "registration": registration,
+        "rgba": lambda: run_scenario("rgba", rgb, PARAMS["content_rgba"], style),
+        "grey": lambda: run_scenario("grey", grey, PARAMS["content_rgb"], style),
+        "selection": lambda: run_scenario("selection", rgb, PARAMS["content_rgba"], style, select=(15, 17, 20, 16)),
+        "two_styles": lambda: run_scenario(
+            "two_styles",
+            rgb,
+            PARAMS["content_rgb"],
+            {**style, "style-file-2": PARAMS["style2"], "style-weight-2": 0.5, "preserve-colors": "luminance"},
+        ),
+        "missing_style": lambda: run_scenario(
+            "missing_style", rgb, PARAMS["content_rgba"], {**style, "style-file": PARAMS["missing"]}
+        ),
+        "corrupt_style": lambda: run_scenario(
+            "corrupt_style", rgb, PARAMS["content_rgba"], {**style, "style-file": PARAMS["corrupt"]}
+        ),
+        "missing_python": lambda: with_engine_python(
+            "/nonexistent/bin/python",
+            lambda: run_scenario("missing_python", rgb, PARAMS["content_rgba"], style),
+        ),
+    }
+    results = {}
+    for name, scenario in scenarios.items():
+        if PARAMS.get("only") and name not in PARAMS["only"]:
+            continue
+        try:
+            results[name] = scenario()
+        except Exception:
+            results[name] = {"exception": traceback.format_exc()}
+    with open(os.path.join(OUT, "results.json"), "w", encoding="utf-8") as file:
+        json.dump(results, file, indent=2)
+
+
+main()
