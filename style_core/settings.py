@@ -23,7 +23,7 @@ OPTIMIZERS: tuple[str, ...] = ("lbfgs", "adam")
 POOLINGS: tuple[str, ...] = ("max", "avg")
 
 #: Iterations at the final size per quality preset; coarser stages get more (see schedule).
-QUALITY_STEPS: dict[str, int] = {"draft": 8, "balanced": 16, "high": 40}
+QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 10, "high": 30}
 
 MIN_SIZE, MAX_SIZE = 64, 8192
 MAX_STEPS = 10_000
