@@ -1,0 +1,48 @@
+"""Time style_core's default run on CUDA at 512, 1024 and 2048 px (TF32, bf16 autocast for the
+network, channels_last), with generated images so it needs nothing but the package.
+
+    python bench/gpu.py [--sizes 512 1024 2048] [--weights offline]
+
+Prints, for each size, the wall time of a whole run (weights already loaded), the time of
+one full-size iteration and the peak GPU memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from style_core import preload, stylize_iter
+from style_core.examples import example_content, swirl_painting
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[512, 1024, 2048])
+    parser.add_argument("--weights", default="offline")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        raise SystemExit("no CUDA device here")
+    content, style = example_content("astronaut"), swirl_painting(1024)
+    preload(args.weights, device="cuda")
+    print(f"{torch.cuda.get_device_name()}  torch {torch.__version__}")
+    print(f"{'size':>6} {'run s':>8} {'last-stage s/iter':>18} {'peak GiB':>9}")
+    for size in args.sizes:
+        torch.cuda.reset_peak_memory_stats()
+        torch.cuda.synchronize()
+        started = time.perf_counter()
+        last_stage = []
+        for event in stylize_iter(content, style, size=size, weights=args.weights, device="cuda", preview_every=0):
+            if event.stage == event.num_stages and not event.done:
+                last_stage.append(time.perf_counter())
+        torch.cuda.synchronize()
+        total = time.perf_counter() - started
+        per_iteration = (last_stage[-1] - last_stage[0]) / max(len(last_stage) - 1, 1)
+        peak = torch.cuda.max_memory_allocated() / 2**30
+        print(f"{size:6d} {total:8.2f} {per_iteration:18.4f} {peak:9.2f}")
+
+
+if __name__ == "__main__":
+    main()
