@@ -153,12 +153,13 @@ def side_by_side(rows: list[list[Path]], labels: list[str], out: Path, height: i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke test: 128 px, 20 pastiche steps, one pair")
+    parser.add_argument("--pairs", type=int, nargs="+", default=None, help="which pairs (0-based) to run")
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--pastiche-steps", type=int, default=400)
     parser.add_argument("--images", type=Path, default=IMAGES)
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
-    pairs = PAIRS[:1] if args.quick else PAIRS
+    pairs = [PAIRS[i] for i in args.pairs] if args.pairs else PAIRS[:1] if args.quick else PAIRS
     size, steps = (128, 20) if args.quick else (args.size, args.pastiche_steps)
     net, _ = network("offline", "max", "relu5_1", "cpu")
     results, rows = [], []
