@@ -2,10 +2,13 @@
 
 - Content: mean squared error of features, divided by the target's mean square.
 - Style: mean squared error of Gram matrices ``G = F Fᵀ / (C·H·W)`` (the mean over positions,
-  so independent of image size), divided by the target Gram's mean square. Dividing by the
-  target makes each layer's loss a relative error: layers, images and weight sources with
-  very different activation scales (Caffe's 0-255 input vs torchvision's normalised input)
-  get comparable losses, so one set of default weights serves them all.
+  so independent of image size), divided per layer by ``sqrt(mean(Gc²) · mean(Gs²))``, the
+  geometric mean of the content's and the style's Gram energy. Layers and weight sources
+  with very different activation scales (Caffe's 0-255 input vs torchvision's normalised
+  input) get comparable losses, so one set of default weights serves them all; and being
+  symmetric in the two images, a loud painting (large Grams, like *The Starry Night*) pulls
+  as hard as a muted one, where dividing by the style's energy alone would weaken it and
+  overpower the content of muted pairs.
 - Total variation: :func:`kornia.losses.total_variation`, the mean absolute difference of
   horizontal neighbours plus that of vertical neighbours (image in [0, 1]).
 
@@ -37,6 +40,15 @@ def relative_mse(value: Tensor, target: Tensor) -> Tensor:
     return (value.float() - target).square().mean() / scale
 
 
+def style_scale(content_gram: Tensor, style_gram: Tensor) -> Tensor:
+    """``sqrt(mean(Gc²) · mean(Gs²))`` of two ``(B, C, C)`` Grams: a scalar. The content's
+    energy is floored at 1% of the style's, so a flat content image (a blank layer) raises
+    the style's pull at most tenfold."""
+    style_energy = style_gram.float().square().mean().clamp_min(1e-12)
+    content_energy = content_gram.float().square().mean().clamp_min(0.01 * style_energy)
+    return (content_energy * style_energy).sqrt()
+
+
 def total_variation(image: Tensor) -> Tensor:
     """Mean |horizontal difference| + mean |vertical difference| of ``(B, C, H, W)``,
     averaged over channels and batch: a scalar."""
@@ -58,7 +70,8 @@ class StyleObjective(nn.Module):
     """The loss of one image size: targets registered once, then evaluated each step.
 
     Args:
-        content_features: ``{layer: (1, C, H, W)}`` of the content image at this size.
+        content_features: ``{layer: (1, C, H, W)}`` of the content image at this size, for
+            the content layers and the style layers (whose Grams set each style layer's scale).
         style_grams: ``{layer: (1, C, C)}`` blended Gram targets of the style images.
         weights: the term weights.
     """
@@ -74,7 +87,9 @@ class StyleObjective(nn.Module):
         for name in weights.content_layers:
             self.register_buffer(f"content_{name}", content_features[name].detach().float())
         for name in weights.style_layers:
-            self.register_buffer(f"gram_{name}", style_grams[name].detach().float())
+            target = style_grams[name].detach().float()
+            self.register_buffer(f"gram_{name}", target)
+            self.register_buffer(f"scale_{name}", style_scale(gram_matrix(content_features[name].detach()), target))
 
     @property
     def layers(self) -> list[str]:
@@ -88,7 +103,9 @@ class StyleObjective(nn.Module):
             relative_mse(features[name], getattr(self, f"content_{name}")) for name in w.content_layers
         ) / max(len(w.content_layers), 1)
         style = sum(
-            share * relative_mse(gram_matrix(features[name]), getattr(self, f"gram_{name}"))
+            share
+            * (gram_matrix(features[name]) - getattr(self, f"gram_{name}")).square().mean()
+            / getattr(self, f"scale_{name}")
             for name, share in w.style_layers.items()
         )
         terms = {

@@ -34,11 +34,13 @@ from .weights import VGGWeights, load_weights
 log = logging.getLogger(__name__)
 
 #: The style weight at ``style_strength=1``.
-BASE_STYLE_WEIGHT = 20.0
+BASE_STYLE_WEIGHT = 14.0
 #: Style layer weights when none are given: the layers whose Gram statistics carry the
-#: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; others once.
-DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0}
-#: A stage stops early when the loss fell by less than this share over the last 5 iterations.
+#: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; relu5_1, whose
+#: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.
+DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0, "relu5_1": 0.2}
+#: A stage stops early when its best loss fell by less than this share over the last 5
+#: iterations (the best, not the latest: a one-step spike of L-BFGS is not convergence).
 CONVERGED_GAIN = 1e-3
 
 
@@ -56,6 +58,13 @@ def network(spec: str | None, pooling: str, last_layer: str, device: str) -> tup
     if torch.device(device).type == "cpu":
         net = net.to(memory_format=torch.channels_last)
     return net, weights
+
+
+def _stalled(history: list[float], window: int = 5) -> bool:
+    """True when the lowest loss of the last ``window`` iterations improved on the lowest
+    before them by less than :data:`CONVERGED_GAIN` of it."""
+    best_before = min(history[:-window])
+    return best_before - min(history[-window:]) < CONVERGED_GAIN * abs(best_before)
 
 
 def _as_list(styles: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
@@ -100,6 +109,10 @@ class _Run:
             style_layers=_layer_shares(settings),
         )
 
+    @property
+    def objective_layers(self) -> list[str]:
+        return list(dict.fromkeys([*self.loss_weights.content_layers, *self.loss_weights.style_layers]))
+
     def stage_dims(self, stage: Stage) -> tuple[int, int]:
         return size_for_long_side(self.width, self.height, stage.long_side)
 
@@ -108,7 +121,7 @@ class _Run:
         """Targets of one stage: content features at its size, style Grams at the style scale."""
         width, height = self.stage_dims(stage)
         content = resize(self.content, width, height)
-        content_features = self.net(content, self.loss_weights.content_layers)
+        content_features = self.net(content, self.objective_layers)
         style_side = max(16, round(stage.long_side * self.settings.style_scale))
         grams = []
         for style in self.styles:
@@ -166,7 +179,7 @@ class _Run:
                 done_work += costs[index]
                 stage_work += costs[index]
                 history.append(losses["total"])
-                converged = i >= 10 and history[-6] - history[-1] < CONVERGED_GAIN * abs(history[-6])
+                converged = i >= 10 and _stalled(history)
                 if converged:
                     planned[index] = i + 1
                     log.debug("stage %d converged after %d iterations", index + 1, i + 1)

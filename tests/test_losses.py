@@ -2,7 +2,15 @@ import kornia
 import pytest
 import torch
 
-from style_core.losses import LossWeights, StyleObjective, blend_grams, gram_matrix, relative_mse, total_variation
+from style_core.losses import (
+    LossWeights,
+    StyleObjective,
+    blend_grams,
+    gram_matrix,
+    relative_mse,
+    style_scale,
+    total_variation,
+)
 
 
 def test_gram_matrix_matches_hand_computed_values():
@@ -29,6 +37,15 @@ def test_relative_mse_hand_computed():
     assert relative_mse(torch.zeros(2), target).item() == pytest.approx(1.0)
 
 
+def test_style_scale_is_the_geometric_mean_of_both_energies():
+    content, style = torch.full((1, 2, 2), 2.0), torch.full((1, 2, 2), 8.0)
+    # mean(Gc²) = 4, mean(Gs²) = 64: sqrt(4 · 64) = 16, the same with the images swapped
+    assert style_scale(content, style).item() == pytest.approx(16.0)
+    assert style_scale(style, content).item() == pytest.approx(16.0)
+    # a flat (all-zero) content counts as 1% of the style's energy: sqrt(0.64 · 64) = 6.4
+    assert style_scale(torch.zeros(1, 2, 2), style).item() == pytest.approx(6.4)
+
+
 def test_total_variation_hand_computed():
     image = torch.tensor([[[[0.0, 1.0], [1.0, 3.0]]]])
     # horizontal diffs |1-0|, |3-1| average 1.5; vertical |1-0|, |3-1| average 1.5
@@ -53,5 +70,6 @@ def test_objective_is_zero_at_targets_and_weights_terms():
     shifted = {"a": torch.zeros_like(features["a"]), "b": torch.zeros_like(features["b"])}
     total, terms = objective(flat, shifted)
     assert terms["content"].item() == pytest.approx(2.0)
+    # style: mean(Gs²) / sqrt(mean(Gc²) · mean(Gs²)) = 1 when content and style Grams agree
     assert terms["style"].item() == pytest.approx(3.0)
     assert objective.layers == ["a", "b"]

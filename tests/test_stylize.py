@@ -19,7 +19,7 @@ from style_core import (
 )
 from style_core.image import load_image, resize, size_for_long_side
 from style_core.metrics import Yardstick
-from style_core.stylize import network
+from style_core.stylize import _stalled, network
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +161,13 @@ def test_eta_counts_down(result):
     progress = [e for e in result if not e.done]
     assert progress[-1].eta < progress[len(progress) // 2].eta
     assert result[-1].eta == 0.0
+
+
+def test_a_stage_stops_when_its_best_loss_stalls_not_on_a_spike():
+    falling = [10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.5, 1.2]
+    assert not _stalled(falling)
+    # L-BFGS without a line search sometimes spikes for one step; the best is still falling
+    assert not _stalled([*falling[:-1], 200.0])
+    flat = [10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 5.0, 5.0, 5.0, 5.0, 5.0]
+    assert _stalled(flat)
+    assert _stalled([*flat[:-1], 300.0])
