@@ -65,6 +65,11 @@ class LossWeights:
     content_layers: tuple[str, ...]
     style_layers: Mapping[str, float]
 
+    @property
+    def layers(self) -> list[str]:
+        """The content layers, then the style layers not among them."""
+        return list(dict.fromkeys([*self.content_layers, *self.style_layers]))
+
 
 class StyleObjective(nn.Module):
     """The loss of one image size: targets registered once, then evaluated each step.
@@ -94,7 +99,7 @@ class StyleObjective(nn.Module):
     @property
     def layers(self) -> list[str]:
         """Every layer whose activations :meth:`forward` needs."""
-        return list(dict.fromkeys([*self.weights.content_layers, *self.weights.style_layers]))
+        return self.weights.layers
 
     def forward(self, image: Tensor, features: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
         """Total loss (scalar) and its weighted terms ``{"content", "style", "tv"}``."""

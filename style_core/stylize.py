@@ -109,10 +109,6 @@ class _Run:
             style_layers=_layer_shares(settings),
         )
 
-    @property
-    def objective_layers(self) -> list[str]:
-        return list(dict.fromkeys([*self.loss_weights.content_layers, *self.loss_weights.style_layers]))
-
     def stage_dims(self, stage: Stage) -> tuple[int, int]:
         return size_for_long_side(self.width, self.height, stage.long_side)
 
@@ -121,7 +117,7 @@ class _Run:
         """Targets of one stage: content features at its size, style Grams at the style scale."""
         width, height = self.stage_dims(stage)
         content = resize(self.content, width, height)
-        content_features = self.net(content, self.objective_layers)
+        content_features = self.net(content, self.loss_weights.layers)
         style_side = max(16, round(stage.long_side * self.settings.style_scale))
         grams = []
         for style in self.styles:
