@@ -1,187 +1,219 @@
 """``style-core CONTENT STYLE [STYLE ...] -o OUT``: stylise from the command line.
 
-Options mirror :class:`style_core.settings.Settings` and take their defaults from it.
-``--json`` prints one JSON object per line (the GIMP plug-in reads these); otherwise a
-progress bar is drawn on stderr. ``style-core gimp ...`` manages the GIMP plug-in.
+Every setting's option is generated from :data:`style_core.settings.SCHEMA` (name, range,
+choices, default, help). ``--json`` prints one record per line (:mod:`style_core.protocol`;
+the GIMP plug-in reads them), and every failure, a bad option included, ends that stream
+with an error record; otherwise a progress bar with the same status line is drawn on stderr.
+``style-core gimp ...`` manages the GIMP plug-in.
+
+Only the standard library and the schema are imported until the options are parsed, so
+``--help`` is quick and Ctrl-C during start-up ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from dataclasses import fields
+import traceback
 from pathlib import Path
+from typing import Any, NoReturn
 
-import torch
+from . import __version__, protocol
+from .errors import StyleCoreError, UsageError
+from .settings import SCHEMA, Spec, format_number
 
-from . import __version__
-from .color import PRESERVE_COLORS
-from .errors import StyleCoreError
-from .events import Progress
-from .output import FORMATS_8, save_image
-from .settings import INITS, OPTIMIZERS, POOLINGS, QUALITY_STEPS, Settings
-from .stylize import stylize_iter
-
-DEFAULTS = {f.name: f.default for f in fields(Settings)}
 EXIT_USER_ERROR = 2
+EXIT_BUG = 1
+EXIT_CANCELLED = 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that raises :class:`UsageError` instead of printing and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _number(spec: Spec, whole: bool):
+    """An argparse ``type`` for a number setting that refuses values outside its range."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {'whole ' if whole else ''}number: {text!r}") from None
+        if not spec.minimum <= value <= spec.maximum:
+            raise argparse.ArgumentTypeError(
+                f"{text} is outside {format_number(spec.minimum)} to {format_number(spec.maximum)}"
+            )
+        return value
+
+    parse.__name__ = spec.name  # argparse names the option's type in its messages
+    parse.spec = spec  # type: ignore[attr-defined]
+    return parse
+
+
+def option_name(spec: Spec) -> str:
+    return "--" + spec.name.replace("_", "-")
+
+
+def add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option per setting, as the schema declares it. Each defaults to None: only the
+    options given reach :class:`~style_core.settings.Settings`, which holds the defaults."""
+    groups = {
+        "basic": parser.add_argument_group("settings"),
+        "advanced": parser.add_argument_group("advanced settings"),
+    }
+    for spec in SCHEMA:
+        default = "auto" if spec.default is None else spec.default
+        if isinstance(default, tuple):
+            default = " ".join(map(str, default))
+        help_text = f"{spec.help} (default: {default})"
+        options: dict[str, Any] = {"default": None, "help": help_text, "dest": spec.name}
+        if spec.kind in ("int", "float"):
+            options |= {
+                "type": _number(spec, spec.kind == "int"),
+                "metavar": f"{format_number(spec.minimum)}-{format_number(spec.maximum)}",
+            }
+        elif spec.kind == "choice":
+            options |= {"choices": list(spec.choices)}
+            help_text = f"{spec.help}: " + "; ".join(f"{value} = {label}" for value, label in spec.choices.items())
+            options["help"] = f"{help_text} (default: {default})"
+        elif spec.kind == "layers":
+            options |= {"choices": list(spec.choices), "nargs": "+", "metavar": "LAYER"}
+        elif spec.kind == "floats":
+            options |= {"type": _number(spec, False), "nargs": "+", "metavar": "W"}
+        groups[spec.tier].add_argument(option_name(spec), **options)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    d = DEFAULTS
-    p = argparse.ArgumentParser(
+    parser = _Parser(
         prog="style-core",
-        description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. 2015).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. 2015). "
+        "Other commands: style-core gimp {install,uninstall,path}.",
     )
-    p.add_argument("content", nargs="?", help="the photo to repaint")
-    p.add_argument("styles", nargs="*", metavar="style", help="one or more style images")
-    p.add_argument("-o", "--output", default="result.png", help="where to write the result")
-    p.add_argument("--example", action="store_true", help="use the bundled example content and style")
-    p.add_argument("--size", type=int, default=d["size"], help="long side of the output, px")
-    p.add_argument("--quality", choices=tuple(QUALITY_STEPS), default=d["quality"], help="iteration preset")
-    p.add_argument("--steps", type=int, default=None, help="iterations at full size (overrides --quality)")
-    p.add_argument("--style-strength", type=float, default=d["style_strength"])
-    p.add_argument("--style-weights", type=float, nargs="+", default=None, help="blend weight per style")
-    p.add_argument("--style-scale", type=float, default=d["style_scale"], help="style size relative to output")
-    p.add_argument("--preserve-colors", choices=PRESERVE_COLORS, default=d["preserve_colors"])
-    p.add_argument("--init", choices=INITS, default=d["init"])
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"])
-    p.add_argument("--pooling", choices=POOLINGS, default=d["pooling"])
-    p.add_argument("--content-weight", type=float, default=d["content_weight"])
-    p.add_argument("--tv-weight", type=float, default=d["tv_weight"])
-    p.add_argument("--seed", type=int, default=d["seed"])
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: best available)")
-    p.add_argument("--weights", default=None, help="auto, hub, offline or a weights file (env STYLE_CORE_WEIGHTS)")
-    p.add_argument("--preview-every", type=int, default=d["preview_every"], help="iterations between previews")
-    p.add_argument("--save-every", metavar="DIR", type=Path, default=None, help="write each preview into DIR")
-    p.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for .png/.tif output")
-    p.add_argument("--json", action="store_true", help="print one JSON event per line instead of a bar")
-    p.add_argument("--version", action="version", version=f"style-core {__version__}")
-    return p
+    parser.add_argument("content", nargs="?", help="the photo to repaint")
+    parser.add_argument("styles", nargs="*", metavar="style", help="one or more style images")
+    parser.add_argument("-o", "--output", type=Path, default=Path("result.png"), help="where to write the result")
+    parser.add_argument("--example", action="store_true", help="use the bundled example content and style")
+    parser.add_argument("--init", metavar="PATH", help="a previous result to refine at full size")
+    parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for .png/.tif output")
+    parser.add_argument("--save-every", metavar="DIR", type=Path, help="write each preview into DIR")
+    parser.add_argument("--json", action="store_true", help="print one JSON record per line instead of a bar")
+    parser.add_argument("--version", action="version", version=f"style-core {__version__}")
+    add_setting_options(parser)
+    return parser
 
 
-def _settings(args: argparse.Namespace) -> dict:
-    return {
-        "size": args.size,
-        "quality": args.quality,
-        "steps": args.steps,
-        "style_strength": args.style_strength,
-        "style_blend": args.style_weights,
-        "style_scale": args.style_scale,
-        "preserve_colors": args.preserve_colors,
-        "init": args.init,
-        "optimizer": args.optimizer,
-        "pooling": args.pooling,
-        "content_weight": args.content_weight,
-        "tv_weight": args.tv_weight,
-        "seed": args.seed,
-        "device": args.device,
-        "weights": args.weights,
-        "preview_every": args.preview_every,
-    }
+def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, by name (the others keep their defaults)."""
+    return {spec.name: getattr(args, spec.name) for spec in SCHEMA if getattr(args, spec.name) is not None}
 
 
-def _check_output(output: Path, inputs: list, bit_depth: int) -> None:
-    """Refuse an output that would overwrite an input or that can't be written."""
-    for item in inputs:
-        if isinstance(item, (str, Path)) and Path(item).exists() and output.exists() and output.samefile(item):
-            raise StyleCoreError(f"output '{output}' is one of the input images; choose another name")
-    if bit_depth == 8 and output.suffix.lower() not in FORMATS_8:
-        raise StyleCoreError(f"output '{output}': unknown image type; use one of {', '.join(sorted(FORMATS_8))}")
-    if not output.parent.exists():
-        raise StyleCoreError(f"output '{output}': folder '{output.parent}' does not exist")
+class Reporter:
+    """Shows records as JSON lines on stdout, or as a progress bar on stderr."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.bar = None
+
+    def show(self, data: dict[str, Any]) -> None:
+        if self.as_json:
+            print(protocol.encode(data), flush=True)
+        elif data["event"] == "progress":
+            self._bar(data)
+        else:
+            self._close()
+            line = protocol.describe(data)
+            prefix = "style-core: error: " if data["event"] == "error" else "style-core: "
+            print(prefix + line, file=sys.stderr)
+
+    def _bar(self, data: dict[str, Any]) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=1000, bar_format="{percentage:3.0f}%|{bar:24}| {desc}", file=sys.stderr)
+        self.bar.set_description_str(protocol.describe(data), refresh=False)
+        self.bar.update(round(data["fraction"] * 1000) - self.bar.n)
+
+    def _close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def error(self, error: BaseException) -> None:
+        """The error record on stdout (JSON mode) and its line on stderr."""
+        self._close()
+        data = protocol.error_record(error)
+        if self.as_json:
+            print(protocol.encode(data), flush=True)
+        print(f"style-core: error: {protocol.describe(data)}", file=sys.stderr)
 
 
-def _inputs(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[object, list]:
+def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     if args.example:
         from .examples import example_content, example_styles
 
         return example_content(), [next(iter(example_styles().values()))]
     if not args.content or not args.styles:
-        parser.error("give a CONTENT image and at least one STYLE image (or --example)")
+        raise UsageError("give a CONTENT image and at least one STYLE image (or --example)")
     return args.content, list(args.styles)
 
 
-class _Reporter:
-    """Turns events into JSON lines or a progress bar."""
+def _stylise(args: argparse.Namespace, reporter: Reporter) -> None:
+    from .events import Finished
+    from .job import Job
+    from .output import check_output, save_preview
 
-    def __init__(self, as_json: bool, save_every: Path | None) -> None:
-        self.as_json = as_json
-        self.save_every = save_every
-        self.bar = None
-
-    def event(self, event: Progress) -> None:
-        record = event.as_json()
-        if self.save_every is not None and event.image is not None and not event.done:
-            path = self.save_every / f"preview-{event.step:05d}.png"
-            event.image.save(path)
-            record["preview"] = str(path.resolve())
-        if self.as_json:
-            if not event.done:
-                print(json.dumps(record), flush=True)
-            return
-        self._bar(event)
-
-    def _bar(self, event: Progress) -> None:
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
-        self.bar.set_description(f"stage {event.stage}/{event.num_stages} {event.width}x{event.height}")
-        self.bar.set_postfix_str(f"step {event.step}/{event.total_steps} style {event.losses['style']:.3g}")
-        self.bar.update(round(event.fraction * 1000) - self.bar.n)
-
-    def done(self, record: dict) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        if self.as_json:
-            print(json.dumps(record), flush=True)
-        else:
-            print(f"wrote {record['output']} in {record['elapsed']:.1f} s", file=sys.stderr)
-
-    def error(self, message: str) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        if self.as_json:
-            print(json.dumps({"event": "error", "message": message}), flush=True)
-        print(f"style-core: error: {message}", file=sys.stderr)
+    content, styles = _inputs(args)
+    output = check_output(args.output, bit_depth=args.bit_depth, inputs=[content, *styles, args.init])
+    if args.save_every is not None:
+        if args.save_every.exists() and not args.save_every.is_dir():
+            raise UsageError(f"--save-every '{args.save_every}' is a file, not a folder", hint="give a folder")
+        args.save_every.mkdir(parents=True, exist_ok=True)
+    job = Job(content, styles, settings_from_args(args), init=args.init)
+    for event in job.run():
+        if isinstance(event, Finished):
+            event.result.save(output, bit_depth=args.bit_depth)
+            reporter.show(protocol.record(event, output=str(output.resolve())))
+            continue
+        extra = {}
+        if args.save_every is not None and event.preview is not None:
+            path = save_preview(event.preview, args.save_every / f"preview-{event.step:05d}.png")
+            extra["preview"] = str(path.resolve())
+        reporter.show(protocol.record(event, **extra))
 
 
 def run(argv: list[str]) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    reporter = _Reporter(args.json, args.save_every)
+    """``style-core CONTENT STYLE ...``; returns the exit status."""
+    reporter = Reporter(as_json="--json" in argv)
     logging.basicConfig(level=logging.WARNING, format="style-core: %(message)s")
     try:
-        content, styles = _inputs(args, parser)
-        output = Path(args.output)
-        _check_output(output, [content, *styles], args.bit_depth)
-        if args.save_every is not None:
-            args.save_every.mkdir(parents=True, exist_ok=True)
-        for event in stylize_iter(content, styles, **_settings(args)):
-            reporter.event(event)
-            if event.done:
-                save_image(output, event.rgb, event.alpha, recipe=event.recipe, bit_depth=args.bit_depth)
-                reporter.done(event.as_json() | {"output": str(output.resolve())})
+        args = build_parser().parse_args(argv)
+        _stylise(args, reporter)
+    except KeyboardInterrupt as exc:
+        reporter.error(exc)
+        return EXIT_CANCELLED
     except StyleCoreError as exc:
-        reporter.error(str(exc))
+        reporter.error(exc)
         return EXIT_USER_ERROR
-    except (MemoryError, torch.OutOfMemoryError):
-        reporter.error("out of memory; try a smaller --size")
-        return 1
-    except KeyboardInterrupt:
-        reporter.error("cancelled")
-        return 130
+    except Exception as exc:  # a bug: the traceback for the report, and the stream still ends
+        traceback.print_exc()
+        reporter.error(exc)
+        return EXIT_BUG
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``style-core`` and ``python -m style_core``."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["gimp"]:
-        from .gimp_install import main as gimp_main
+    try:
+        if argv[:1] == ["gimp"]:
+            from .gimp_install import main as gimp_main
 
-        return gimp_main(argv[1:])
-    return run(argv)
+            return gimp_main(argv[1:])
+        return run(argv)
+    except KeyboardInterrupt:  # while the engine's modules were still loading
+        print("style-core: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED

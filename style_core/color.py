@@ -10,15 +10,10 @@ Style Transfer". Images are ``(B, 3, H, W)`` RGB in [0, 1].
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from kornia.color import rgb_to_ycbcr, ycbcr_to_rgb
 from torch import Tensor
-
-PreserveColors = Literal["off", "luminance", "match"]
-PRESERVE_COLORS: tuple[str, ...] = ("off", "luminance", "match")
 
 
 def luminance(image: Tensor) -> Tensor:

@@ -1,33 +1,42 @@
-"""The progress events that :func:`style_core.stylize_iter` yields, one per iteration."""
+"""What a run yields: a :class:`Progress` per iteration, then :class:`Finished` with the :class:`Result`.
+
+Doors turn them into their own progress with :mod:`style_core.protocol` (JSON lines, one
+line of status); fields marked ``wire=False`` (images, tensors) stay in the process.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
 
 from PIL import Image
 from torch import Tensor
 
+from .image import to_pil
 
-@dataclass
+_LOCAL = {"wire": False}
+
+
+@dataclass(frozen=True)
 class Progress:
     """Where the optimisation stands after one iteration.
 
     Attributes:
         step: iterations done so far, over all stages (1-based).
-        total_steps: iterations planned over all stages (it shrinks if a stage converges early).
+        total_steps: iterations planned over all stages (it shrinks when a stage converges early).
         stage: the current stage (1-based) of ``num_stages``.
         width, height: the image size of this stage, in pixels.
-        losses: the weighted terms ``content``, ``style``, ``tv`` and their ``total``.
-        elapsed: seconds since the run started (target extraction included).
-        fraction: share of the planned work done, 0 to 1, each iteration counted by its pixels.
-        eta: estimated seconds left, from the time per pixel of the current stage.
-        image: a preview (every ``preview_every`` iterations and at each stage's end) or,
-            when ``done``, the result; otherwise None.
-        done: True on the last event, which carries the result.
-        rgb, alpha: on the last event, the result as (1, 3, H, W) float in [0, 1] on the CPU
-            and the input's alpha (1, 1, h, w) or None, for 16-bit output.
-        recipe: on the last event, every setting, the weights and versions, for the file.
+        losses: the weighted terms (``content``, ``style``, ``tv``) and their ``total``.
+        elapsed: seconds since the run started (loading and targets included).
+        fraction: share of the planned work done, 0 to 1, each iteration counted by its cost.
+        eta: estimated seconds left.
+        preview: the picture now (every ``preview_every`` iterations and at each stage's
+            end), else None.
     """
+
+    kind: ClassVar[str] = "progress"
 
     step: int
     total_steps: int
@@ -39,24 +48,51 @@ class Progress:
     elapsed: float
     fraction: float
     eta: float
-    image: Image.Image | None = None
-    done: bool = False
-    rgb: Tensor | None = field(default=None, repr=False)
-    alpha: Tensor | None = field(default=None, repr=False)
-    recipe: dict | None = field(default=None, repr=False)
+    preview: Image.Image | None = field(default=None, metadata=_LOCAL, repr=False)
 
-    def as_json(self) -> dict:
-        """The event without images or tensors, as JSON-ready values."""
-        return {
-            "event": "done" if self.done else "progress",
-            "step": self.step,
-            "total_steps": self.total_steps,
-            "stage": self.stage,
-            "num_stages": self.num_stages,
-            "width": self.width,
-            "height": self.height,
-            "losses": self.losses,
-            "elapsed": round(self.elapsed, 3),
-            "fraction": round(self.fraction, 4),
-            "eta": round(self.eta, 1),
-        }
+
+@dataclass(frozen=True)
+class Result:
+    """A finished picture.
+
+    Attributes:
+        rgb: (1, 3, H, W) float32 in [0, 1] on the CPU.
+        alpha: the content's alpha, (1, 1, h, w) in [0, 1], or None.
+        recipe: every setting, the weights and the versions, stored in the file it is saved to.
+    """
+
+    rgb: Tensor = field(repr=False)
+    alpha: Tensor | None = field(repr=False)
+    recipe: dict[str, Any] = field(repr=False)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.rgb.shape[-1], self.rgb.shape[-2]
+
+    @cached_property
+    def image(self) -> Image.Image:
+        """An 8-bit PIL image, RGBA when the content had alpha."""
+        return to_pil(self.rgb, self.alpha)
+
+    def save(self, path: str | Path, *, bit_depth: int = 8) -> Path:
+        """Write the picture with its recipe (through a temporary file, so nothing is half-written)."""
+        from .output import save_image
+
+        return save_image(path, self.rgb, self.alpha, recipe=self.recipe, bit_depth=bit_depth)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The last event of a run: how it went, and the :class:`Result`."""
+
+    kind: ClassVar[str] = "done"
+
+    steps: int
+    width: int
+    height: int
+    elapsed: float
+    result: Result = field(metadata=_LOCAL, repr=False)
+
+
+Event = Progress | Finished

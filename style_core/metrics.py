@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from .image import resize, size_for_long_side
-from .losses import gram_matrix
+from .style_losses.gram import gram_matrix
 from .vgg import VGG19Features
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")

@@ -3,13 +3,22 @@
 The recipe (every setting, the weight source, versions, seed) is stored in the file as JSON
 under :data:`RECIPE_KEY`: a PNG text chunk, the TIFF ImageDescription, or a JPEG comment.
 Pillow cannot write 16-bit RGB, so those two formats are written here directly.
+
+Every file is written to a temporary name in the same folder and renamed over the target
+when complete (:func:`replacing`): a write that fails part-way (a full disk) leaves what
+was there before untouched. :func:`check_output` refuses, before any work, a target that
+can't be written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import secrets
 import struct
 import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +26,59 @@ import torch
 from PIL import Image, PngImagePlugin
 from torch import Tensor
 
-from .errors import InvalidSettingError
+from .errors import OutputError
 from .image import resize, to_pil
 
 RECIPE_KEY = "style_core"
 FORMATS_8 = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"}
 FORMATS_16 = {".png", ".tif", ".tiff"}
+#: Pillow's format name for each suffix (the temporary file's name says nothing).
+PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+
+
+def check_output(path: str | Path, *, bit_depth: int = 8, inputs: Sequence[object] = ()) -> Path:
+    """``path`` if a result can be written there; else :class:`OutputError` saying why and what to do.
+
+    Checks the type (by suffix, for the bit depth), that it is not a folder, that its folder
+    exists and is writable, and that it is none of ``inputs`` (paths among them).
+    """
+    path = Path(path)
+    allowed = FORMATS_16 if bit_depth == 16 else FORMATS_8
+    if path.is_dir():
+        raise OutputError(f"output '{path}' is a folder", hint="give a file name such as result.png")
+    if path.suffix.lower() not in allowed:
+        raise OutputError(
+            f"output '{path}': {bit_depth}-bit pictures can't be written as '{path.suffix or path.name}'",
+            hint=f"use one of {', '.join(sorted(allowed))}",
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"output '{path}': the folder '{folder}' does not exist", hint="create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"output '{path}': the folder '{folder}' is not writable", hint="choose another folder")
+    for item in inputs:
+        if isinstance(item, (str, os.PathLike)) and path.exists() and Path(item).exists() and path.samefile(item):
+            raise OutputError(f"output '{path}' is one of the input images", hint="choose another name")
+    return path
+
+
+@contextlib.contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """A fresh temporary path beside ``path``, renamed onto it when the block succeeds and
+    removed when it fails; an :class:`OSError` becomes an :class:`OutputError`."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    try:
+        os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
+        yield temporary
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise OutputError(
+            f"can't write '{path}': {exc.strerror or exc}", hint="free some space or choose another folder"
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
 
 
 def _planes(rgb: Tensor, alpha: Tensor | None) -> Tensor:
@@ -99,34 +155,47 @@ def save_image(
     """Save ``rgb`` (1, 3, H, W) in [0, 1], with optional alpha (1, 1, h, w), to ``path``.
 
     The format follows the suffix. ``bit_depth=16`` is for ``.png`` and ``.tif``/``.tiff``.
+    The file appears complete or not at all (see :func:`replacing`).
     """
+    if bit_depth not in (8, 16):
+        raise OutputError(f"bit depth must be 8 or 16; got {bit_depth!r}")
     path = Path(path)
     suffix = path.suffix.lower()
-    allowed = FORMATS_16 if bit_depth == 16 else FORMATS_8
-    if bit_depth not in (8, 16) or suffix not in allowed:
-        raise InvalidSettingError(
-            f"can't write {bit_depth}-bit '{suffix or path.name}'; {bit_depth}-bit output takes {sorted(allowed)}"
-        )
+    if suffix not in (FORMATS_16 if bit_depth == 16 else FORMATS_8):
+        check_output(path, bit_depth=bit_depth)  # raises, naming the allowed types
     text = json.dumps(recipe or {}, sort_keys=True)
-    if bit_depth == 16:
-        pixels = _uint16_hwc(rgb, alpha)
-        if suffix == ".png":
-            write_png16(path, pixels, {RECIPE_KEY: text})
+    with replacing(path) as temporary:
+        if bit_depth == 16:
+            pixels = _uint16_hwc(rgb, alpha)
+            if suffix == ".png":
+                write_png16(temporary, pixels, {RECIPE_KEY: text})
+            else:
+                write_tiff16(temporary, pixels, text)
         else:
-            write_tiff16(path, pixels, text)
-        return path
-    image = to_pil(rgb, alpha)
-    if suffix == ".png":
+            _save_8bit(to_pil(rgb, alpha), temporary, suffix, text)
+    return path
+
+
+def save_preview(image: Image.Image, path: str | Path) -> Path:
+    """Write a preview (a PIL image) as PNG, through a temporary file like every result."""
+    path = Path(path)
+    with replacing(path) as temporary:
+        image.save(temporary, format="PNG")
+    return path
+
+
+def _save_8bit(image: Image.Image, path: Path, suffix: str, text: str) -> None:
+    kind = PIL_FORMATS[suffix]
+    if kind == "PNG":
         info = PngImagePlugin.PngInfo()
         info.add_itxt(RECIPE_KEY, text)
-        image.save(path, pnginfo=info)
-    elif suffix in (".jpg", ".jpeg"):
-        image.convert("RGB").save(path, quality=95, comment=text.encode("utf-8"))
-    elif suffix in (".tif", ".tiff"):
-        image.save(path, description=text)
+        image.save(path, format=kind, pnginfo=info)
+    elif kind == "JPEG":
+        image.convert("RGB").save(path, format=kind, quality=95, comment=text.encode("utf-8"))
+    elif kind == "TIFF":
+        image.save(path, format=kind, description=text)
     else:
-        image.save(path, quality=95)
-    return path
+        image.save(path, format=kind, quality=95)
 
 
 def read_recipe(path: str | Path) -> dict:

@@ -1,148 +1,312 @@
-"""Every setting of a stylisation, with its default, in one place.
+"""Every setting of a stylisation, declared once.
 
-The CLI options, the Gradio controls and the GIMP plug-in's arguments are derived from
-:class:`Settings`; :meth:`Settings.validate` gives errors that name the allowed values.
+Each field of :class:`Settings` carries its :class:`Spec`: the kind of value, the default,
+the range or the choices with their labels, a label and a one-line help, and a tier
+(``basic`` or ``advanced``). Every door is generated from these specs: the CLI's options
+(:mod:`style_core.cli`), the Gradio widgets (``app.py``) and the GIMP procedure's arguments
+(the plug-in reads :func:`schema_record`, written as JSON beside it at install time). A
+door may narrow a range for a reason (the app's size cap on a CPU) as an override of a
+spec, never as a second list.
+
+Building a :class:`Settings` checks and normalises every value (numpy numbers become
+Python numbers, a single layer name becomes a one-layer tuple); a bad value raises
+:class:`~style_core.errors.InvalidSettingError` naming the setting and what it accepts.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Literal
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
 
-from .color import PRESERVE_COLORS, PreserveColors
 from .errors import InvalidSettingError
-from .vgg import LAYER_NAMES, Pooling
 
-Init = Literal["content", "noise", "style"]
-Optimizer = Literal["lbfgs", "adam"]
-Quality = Literal["draft", "balanced", "high"]
+Kind = Literal["int", "float", "choice", "layers", "floats", "text"]
+Tier = Literal["basic", "advanced"]
 
-INITS: tuple[str, ...] = ("content", "noise", "style")
-OPTIMIZERS: tuple[str, ...] = ("lbfgs", "adam")
-POOLINGS: tuple[str, ...] = ("max", "avg")
-
-#: Iterations at the final size per quality preset; coarser stages get more (see schedule).
-QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 10, "high": 30}
-
-MIN_SIZE, MAX_SIZE = 64, 8192
-MAX_STEPS = 10_000
+#: The layers a content or style loss can tap: VGG-19's ReLU outputs, in forward order.
+RELU_LAYERS: tuple[str, ...] = tuple(
+    f"relu{block}_{conv}" for block, convs in enumerate((2, 2, 4, 4, 4), start=1) for conv in range(1, convs + 1)
+)
 
 
-@dataclass
-class Settings:
-    """How to stylise. Sizes are the long side in pixels; weights are relative.
+@dataclass(frozen=True)
+class Spec:
+    """The declaration of one setting.
 
     Attributes:
-        size: long side of the output.
-        quality: preset for the number of iterations (``draft``, ``balanced``, ``high``).
-        steps: iterations at the final size; overrides ``quality``. Coarser stages get more.
-        style_strength: multiplies the style weight; 1 is the default look, 0 keeps the content.
-        style_blend: one weight per style image (default: equal).
-        style_scale: size of the style image relative to the output (0.5 = finer brush strokes
-            of the style at half the size, 2 = bigger ones).
-        preserve_colors: ``off``, ``luminance`` (transfer luminance only) or ``match`` (map the
-            style's colours onto the content's first).
-        init: start from the ``content``, from ``noise`` or from the ``style`` image.
-        optimizer: ``lbfgs`` or ``adam``.
-        content_weight, tv_weight: weights of the content and total-variation terms.
-        content_layers, style_layers, style_layer_weights: VGG-19 layers and their weights
-            (default: ``relu2_1`` and ``relu4_1`` count double, other layers once).
-        pooling: ``max`` or ``avg``.
-        start_size: long side of the first, coarsest stage; stages grow by √2 to ``size``.
-        seed: makes runs reproducible (noise init, CPU).
-        preview_every: a preview image every this many iterations (0: only at stage ends).
-        device: ``cuda``, ``mps``, ``cpu`` or ``None`` for the best available.
-        weights: ``auto``, ``hub``, ``offline`` or a file path (see :mod:`style_core.weights`).
+        name: the keyword of :func:`style_core.stylize` (``style_strength``).
+        kind: ``int``, ``float``, ``choice`` (one of ``choices``), ``layers`` (several of
+            ``choices``), ``floats`` (a list of numbers) or ``text``.
+        default: the value when none is given.
+        label: a short name for a widget ("Style strength").
+        help: one line saying what it does and what the special values mean.
+        tier: ``basic`` (always shown) or ``advanced`` (behind an "Advanced" fold).
+        minimum, maximum: the allowed range of a number (of each number of ``floats``).
+        step: a sensible increment for a slider or spin box.
+        choices: allowed values and their labels, in the order to show them.
+        optional: None is allowed (and means "automatic").
+        ui: offered by the interactive doors (the app and the GIMP plug-in); the others
+            (the device, the weights, ...) are the CLI's and the API's alone.
+        per_style: one value per style image (``style_blend``).
     """
 
-    size: int = 512
-    quality: Quality = "balanced"
-    steps: int | None = None
-    style_strength: float = 1.0
-    style_blend: list[float] | None = None
-    style_scale: float = 1.0
-    preserve_colors: PreserveColors = "off"
-    init: Init = "content"
-    optimizer: Optimizer = "lbfgs"
-    content_weight: float = 1.0
-    tv_weight: float = 0.0
-    content_layers: tuple[str, ...] = ("relu4_2",)
-    style_layers: tuple[str, ...] = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
-    style_layer_weights: tuple[float, ...] | None = None
-    pooling: Pooling = "max"
-    start_size: int = 128
-    seed: int = 0
-    preview_every: int = 5
-    device: str | None = None
-    weights: str | None = None
+    name: str
+    kind: Kind
+    default: Any
+    label: str
+    help: str
+    tier: Tier = "advanced"
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+    choices: Mapping[str, str] | None = None
+    optional: bool = False
+    ui: bool = True
+    per_style: bool = False
 
-    @property
-    def final_steps(self) -> int:
-        return self.steps if self.steps is not None else QUALITY_STEPS[self.quality]
+    def check(self, value: Any) -> Any:
+        """``value`` normalised to this setting's type; :class:`InvalidSettingError` if it is not allowed."""
+        if value is None and self.optional:
+            return None
+        return _CHECKS[self.kind](self, value)
 
-    def validate(self, num_styles: int = 1) -> Settings:
-        """Raise :class:`InvalidSettingError` for the first bad value; return self."""
-        _choice("quality", self.quality, tuple(QUALITY_STEPS))
-        _choice("preserve_colors", self.preserve_colors, PRESERVE_COLORS)
-        _choice("init", self.init, INITS)
-        _choice("optimizer", self.optimizer, OPTIMIZERS)
-        _choice("pooling", self.pooling, POOLINGS)
-        _int_range("size", self.size, MIN_SIZE, MAX_SIZE)
-        _int_range("start_size", self.start_size, MIN_SIZE, MAX_SIZE)
-        if self.steps is not None:
-            _int_range("steps", self.steps, 1, MAX_STEPS)
-        _int_range("preview_every", self.preview_every, 0, MAX_STEPS)
-        _number_range("style_strength", self.style_strength, 0, 1000)
-        _number_range("style_scale", self.style_scale, 0.1, 4)
-        _number_range("content_weight", self.content_weight, 0, 1e6)
-        _number_range("tv_weight", self.tv_weight, 0, 1e6)
-        for layer in (*self.content_layers, *self.style_layers):
-            if layer not in LAYER_NAMES:
-                raise InvalidSettingError(f"unknown layer {layer!r}; choose from {', '.join(LAYER_NAMES)}")
-        if not self.style_layers or not self.content_layers:
-            raise InvalidSettingError("content_layers and style_layers must each name at least one layer")
+    def as_record(self) -> dict[str, Any]:
+        """JSON-ready fields, for doors that can't import this package (the GIMP plug-in)."""
+        record = {f.name: getattr(self, f.name) for f in fields(self)}
+        record["choices"] = None if self.choices is None else [[value, label] for value, label in self.choices.items()]
+        record["default"] = list(self.default) if isinstance(self.default, tuple) else self.default
+        return record
+
+    def narrowed(self, **changes: Any) -> Spec:
+        """This spec with some fields replaced: a door's override (a smaller maximum, say)."""
+        return replace(self, **changes)
+
+
+def setting(kind: Kind, default: Any, label: str, help: str, **spec: Any) -> Any:
+    """A :class:`Settings` field declared with its :class:`Spec` (the name is filled in below)."""
+    return field(
+        default=default, metadata={"spec": {"kind": kind, "default": default, "label": label, "help": help} | spec}
+    )
+
+
+QUALITY_LABELS = {"draft": "Draft (fast)", "balanced": "Balanced", "high": "High (slow)"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to stylise: every setting with its default. See :data:`SCHEMA` for ranges and help."""
+
+    size: int = setting(
+        "int", 512, "Output size", "Long side of the result in pixels; 0 keeps the photo's own size",
+        tier="basic", minimum=0, maximum=8192, step=32,
+    )  # fmt: skip
+    quality: str = setting(
+        "choice", "balanced", "Quality", "How many iterations: more is slower and more finished",
+        tier="basic", choices=QUALITY_LABELS,
+    )  # fmt: skip
+    style_strength: float = setting(
+        "float", 1.0, "Style strength", "How strongly the style is painted on: 1 the usual look, 0 keeps the photo",
+        tier="basic", minimum=0.0, maximum=10.0, step=0.1,
+    )  # fmt: skip
+    style_scale: float = setting(
+        "float", 1.0, "Brush scale", "Size of the painting's strokes: 0.5 finer, 2 coarser",
+        tier="basic", minimum=0.1, maximum=4.0, step=0.05,
+    )  # fmt: skip
+    preserve_colors: str = setting(
+        "choice", "off", "Preserve colours", "Keep the photo's colours and take only the painting's brushwork",
+        tier="basic", choices={
+            "off": "Off: the painting's colours",
+            "luminance": "Keep the photo's colours",
+            "match": "Recolour the painting like the photo",
+        },
+    )  # fmt: skip
+    style_blend: tuple[float, ...] | None = setting(
+        "floats", None, "Style weight", "How much each painting counts when several are blended",
+        tier="basic", minimum=0.0, maximum=10.0, step=0.1, optional=True, per_style=True,
+    )  # fmt: skip
+    style_loss: str = setting(
+        "choice", "gram", "Style measure", "How the painting's look is measured: Gram matrices, Gaussians or sliced",
+        choices={"gram": "Gram matrices", "w2": "Wasserstein-2 (Gaussian)", "sliced": "Sliced Wasserstein"},
+    )  # fmt: skip
+    steps: int = setting(
+        "int", 0, "Iterations", "Iterations at full size; 0 takes them from the quality",
+        minimum=0, maximum=10_000, step=1,
+    )  # fmt: skip
+    start: str = setting(
+        "choice", "content", "Start from", "The picture the optimisation starts from",
+        choices={"content": "The photo", "noise": "Noise", "style": "The first painting"},
+    )  # fmt: skip
+    optimizer: str = setting(
+        "choice", "lbfgs", "Optimiser", "L-BFGS converges in fewer iterations; Adam uses less memory",
+        choices={"lbfgs": "L-BFGS", "adam": "Adam"},
+    )  # fmt: skip
+    content_weight: float = setting(
+        "float", 1.0, "Content weight", "How closely the photo's shapes are kept",
+        minimum=0.0, maximum=100.0, step=0.1,
+    )  # fmt: skip
+    tv_weight: float = setting(
+        "float", 0.0, "Smoothing", "Total-variation weight: smooths fine noise",
+        minimum=0.0, maximum=100.0, step=0.01,
+    )  # fmt: skip
+    content_layers: tuple[str, ...] = setting(
+        "layers", ("relu4_2",), "Content layers", "VGG-19 layers whose features keep the photo's shapes",
+        choices={name: name for name in RELU_LAYERS},
+    )  # fmt: skip
+    style_layers: tuple[str, ...] = setting(
+        "layers", ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"), "Style layers",
+        "VGG-19 layers whose statistics carry the painting's look", choices={name: name for name in RELU_LAYERS},
+    )  # fmt: skip
+    style_layer_weights: tuple[float, ...] | None = setting(
+        "floats", None, "Style layer weights", "One weight per style layer (default: relu2_1 and relu4_1 count double)",
+        minimum=0.0, maximum=1000.0, optional=True, ui=False,
+    )  # fmt: skip
+    pooling: str = setting(
+        "choice", "max", "Pooling", "VGG-19's pooling: max (crisper) or average (smoother)",
+        choices={"max": "Max", "avg": "Average"},
+    )  # fmt: skip
+    start_size: int = setting(
+        "int", 128, "Coarsest stage", "Long side in pixels of the first, coarsest stage",
+        minimum=64, maximum=1024, step=16,
+    )  # fmt: skip
+    seed: int = setting(
+        "int", 0, "Seed", "The same seed and settings give the same picture",
+        minimum=0, maximum=2**31 - 1, step=1,
+    )  # fmt: skip
+    preview_every: int = setting(
+        "int", 5, "Preview every", "A preview image every this many iterations; 0 only at each stage's end",
+        minimum=0, maximum=10_000, step=1, ui=False,
+    )  # fmt: skip
+    device: str | None = setting(
+        "text", None, "Device", "cuda, cuda:N, mps or cpu; none picks the best available", optional=True, ui=False,
+    )  # fmt: skip
+    weights: str | None = setting(
+        "text", None, "Weights", "auto, hub, offline or a weights file (default: $STYLE_CORE_WEIGHTS or auto)",
+        optional=True, ui=False,
+    )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        for spec in SCHEMA:
+            object.__setattr__(self, spec.name, spec.check(getattr(self, spec.name)))
         if self.style_layer_weights is not None and len(self.style_layer_weights) != len(self.style_layers):
             raise InvalidSettingError(
                 f"style_layer_weights has {len(self.style_layer_weights)} values for "
-                f"{len(self.style_layers)} style layers"
+                f"{len(self.style_layers)} style layers; give one per layer"
             )
+        if self.style_layer_weights is not None and not any(self.style_layer_weights):
+            raise InvalidSettingError(
+                "style_layer_weights are all zero, which turns the style off; use style_strength=0"
+            )
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Settings:
+        """Settings from keyword options, naming an unknown one and the closest known name."""
+        known = {spec.name for spec in SCHEMA}
+        for name in options:
+            if name not in known:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                also = f"; did you mean {close[0]!r}?" if close else f"; the settings are: {', '.join(sorted(known))}"
+                raise InvalidSettingError(f"unknown setting {name!r}{also}")
+        return cls(**options)
+
+    def for_styles(self, count: int) -> Settings:
+        """Check that ``style_blend`` has one weight per style image and that they don't all vanish."""
         if self.style_blend is not None:
-            if len(self.style_blend) != num_styles:
+            if len(self.style_blend) != count:
                 raise InvalidSettingError(
-                    f"style_blend has {len(self.style_blend)} weights for {num_styles} style images"
+                    f"style_blend has {len(self.style_blend)} weights for {count} style images; give one per image"
                 )
-            for weight in self.style_blend:
-                _number_range("style_blend weight", weight, 0, 1e6)
-            if sum(self.style_blend) <= 0:
-                raise InvalidSettingError("style_blend weights must not all be zero")
+            if not any(self.style_blend):
+                raise InvalidSettingError("style_blend weights are all zero; give at least one style a weight")
         return self
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values of every setting (for the recipe)."""
-        return asdict(self)
+        return {name: list(value) if isinstance(value, tuple) else value for name, value in asdict(self).items()}
 
 
-def setting_names() -> list[str]:
-    """The names of all settings, as keyword arguments of :func:`style_core.stylize`."""
-    return [f.name for f in fields(Settings)]
+#: Every setting's spec, in the order the doors show them.
+SCHEMA: tuple[Spec, ...] = tuple(Spec(name=f.name, **f.metadata["spec"]) for f in fields(Settings))
+SPECS: dict[str, Spec] = {spec.name: spec for spec in SCHEMA}
 
 
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise InvalidSettingError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+def schema_record() -> dict[str, Any]:
+    """The schema as JSON-ready data: ``{"settings": [spec, ...]}`` (see :meth:`Spec.as_record`)."""
+    return {"settings": [spec.as_record() for spec in SCHEMA]}
 
 
-def _int_range(name: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidSettingError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+# -- checks, one per kind -----------------------------------------------------------------------
 
 
-def _number_range(name: str, value: object, low: float, high: float) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not low <= value <= high
-    ):
-        raise InvalidSettingError(f"{name} must be a number from {low:g} to {high:g}; got {value!r}")
+def format_number(number: float) -> str:
+    """``8192`` rather than ``8192.0``, ``2147483647`` rather than ``2.14748e+09``."""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
+def _number_words(spec: Spec, whole: bool) -> str:
+    what = "a whole number" if whole else "a number"
+    return f"{spec.name} must be {what} from {format_number(spec.minimum)} to {format_number(spec.maximum)}"
+
+
+def _check_number(spec: Spec, value: Any, *, whole: bool) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidSettingError(f"{_number_words(spec, whole)}; got {value!r}")
+    number = float(value)
+    if not math.isfinite(number) or (whole and not number.is_integer()):
+        raise InvalidSettingError(f"{_number_words(spec, whole)}; got {value!r}")
+    if not spec.minimum <= number <= spec.maximum:
+        raise InvalidSettingError(f"{_number_words(spec, whole)}; got {value!r}")
+    return int(number) if whole else number
+
+
+def _check_int(spec: Spec, value: Any) -> int:
+    return int(_check_number(spec, value, whole=True))
+
+
+def _check_float(spec: Spec, value: Any) -> float:
+    return float(_check_number(spec, value, whole=False))
+
+
+def _check_choice(spec: Spec, value: Any) -> str:
+    if not isinstance(value, str) or value not in spec.choices:
+        raise InvalidSettingError(f"{spec.name} must be one of {', '.join(spec.choices)}; got {value!r}")
+    return value
+
+
+def _check_layers(spec: Spec, value: Any) -> tuple[str, ...]:
+    names = (value,) if isinstance(value, str) else value
+    if not isinstance(names, Sequence) or not names:
+        raise InvalidSettingError(f"{spec.name} must name at least one layer of {', '.join(spec.choices)}")
+    layers = tuple(names)
+    for name in layers:
+        if name not in spec.choices:
+            raise InvalidSettingError(f"{spec.name}: unknown layer {name!r}; choose from {', '.join(spec.choices)}")
+    if len(set(layers)) != len(layers):
+        raise InvalidSettingError(f"{spec.name} names a layer twice: {', '.join(layers)}")
+    return layers
+
+
+def _check_floats(spec: Spec, value: Any) -> tuple[float, ...]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        words = _number_words(spec, False).replace("must be a number", "must be a list of numbers", 1)
+        raise InvalidSettingError(f"{words}; got {value!r}")
+    return tuple(_check_float(spec, item) for item in value)
+
+
+def _check_text(spec: Spec, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidSettingError(f"{spec.name} must be a non-empty text; got {value!r}")
+    return value.strip()
+
+
+_CHECKS = {
+    "int": _check_int,
+    "float": _check_float,
+    "choice": _check_choice,
+    "layers": _check_layers,
+    "floats": _check_floats,
+    "text": _check_text,
+}

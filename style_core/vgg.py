@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 #: Output channels of each conv layer per block; "M" closes a block with a pooling layer.
@@ -137,12 +138,17 @@ class VGG19Features(nn.Module):
         """Activations of ``layers`` for ``image`` (B, 3, H, W), RGB in [0, 1].
 
         Returns ``{name: (B, C, H / 2**k, W / 2**k)}``; stops after the deepest requested layer.
+        An image too thin for the poolings before that layer is padded first (edge replicated).
         """
         wanted = set(layers)
         last = deepest_layer(wanted)
         if last not in self.layer_names:
             raise ValueError(f"layer {last} is beyond this extractor's last layer {self.layer_names[-1]}")
         x = self.normalize(image)
+        pools = sum(name.startswith("pool") for name in self.layer_names[: self.layer_names.index(last)])
+        short = 2**pools - min(x.shape[-2:])
+        if short > 0:  # a thin image: pad it (replicating its edge) so that every pooling has pixels
+            x = F.pad(x, (0, max(0, 2**pools - x.shape[-1]), 0, max(0, 2**pools - x.shape[-2])), mode="replicate")
         if x.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         out: dict[str, Tensor] = {}

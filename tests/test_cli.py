@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -62,9 +63,9 @@ def test_sixteen_bit_output(tmp_path: Path, images):
     [
         (lambda c, s, t: [str(t / "nope.jpg"), str(s)], "content image '.*nope.jpg': no such file"),
         (lambda c, s, t: [str(c), str(t / "zero.png")], "empty"),
-        (lambda c, s, t: [str(c), str(s), "--size", "99999"], "size must be"),
-        (lambda c, s, t: [str(c), str(s), "--steps", "-1"], "steps must be"),
-        (lambda c, s, t: [str(c), str(s), "-o", str(t / "x.bmpx")], "unknown image type"),
+        (lambda c, s, t: [str(c), str(s), "--size", "99999"], "--size: 99999 is outside 0 to 8192"),
+        (lambda c, s, t: [str(c), str(s), "--steps", "-1"], "--steps: -1 is outside 0 to 10000"),
+        (lambda c, s, t: [str(c), str(s), "-o", str(t / "x.bmpx")], "can't be written as '.bmpx'; use one of"),
         (lambda c, s, t: [str(c), str(s), "--weights", str(t / "w.pth")], "no such file"),
     ],
 )
@@ -92,8 +93,53 @@ def test_json_errors_are_events_too(tmp_path: Path, images):
     assert proc.returncode == 2
     assert json.loads(proc.stdout.splitlines()[-1]) == {
         "event": "error",
+        "kind": "ImageError",
         "message": f"content image '{tmp_path / 'missing.png'}': no such file",
+        "hint": "",
     }
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "message"),
+    [
+        (["--sizee", "3"], "UsageError", "unrecognized arguments: --sizee 3"),
+        (["--size", "9000"], "UsageError", "argument --size: 9000 is outside 0 to 8192"),
+        (["--quality", "best"], "UsageError", "argument --quality: invalid choice: 'best'"),
+        (["-o", "out.jpg", "--bit-depth", "16"], "OutputError", "output 'out.jpg': 16-bit pictures can't be"),
+    ],
+)
+def test_json_mode_ends_every_failure_with_an_error_event(tmp_path: Path, images, args, kind, message):
+    proc = run_cli(*map(str, images), "--json", *args, cwd=tmp_path)
+    assert proc.returncode == 2
+    last = json.loads(proc.stdout.splitlines()[-1])
+    assert last["event"] == "error" and last["kind"] == kind and last["message"].startswith(message), last
+    assert last["hint"]
+    assert "Traceback" not in proc.stderr
+
+
+def test_output_problems_are_found_before_any_work(tmp_path: Path, images):
+    (tmp_path / "previews").write_text("a file where the previews' folder should be")
+    proc = run_cli(*map(str, images), "--save-every", str(tmp_path / "previews"), *QUICK, cwd=tmp_path)
+    assert proc.returncode == 2 and "is a file, not a folder" in proc.stderr
+    proc = run_cli(*map(str, images), "-o", str(tmp_path), *QUICK, cwd=tmp_path)
+    assert proc.returncode == 2 and "is a folder; give a file name" in proc.stderr
+
+
+def test_options_are_generated_from_the_schema():
+    from style_core.cli import build_parser
+    from style_core.settings import SCHEMA
+
+    actions = {action.dest: action for action in build_parser()._actions}
+    for spec in SCHEMA:
+        action = actions[spec.name]
+        assert action.option_strings == ["--" + spec.name.replace("_", "-")]
+        assert action.default is None  # the default is the schema's, applied by Settings
+        if spec.choices is not None:
+            assert list(action.choices) == list(spec.choices)
+        if spec.kind in ("int", "float"):
+            assert action.type(str(spec.maximum)) == spec.maximum
+            with pytest.raises(argparse.ArgumentTypeError):
+                action.type(str(spec.maximum + 1))
 
 
 def test_example_runs_without_any_image(tmp_path: Path):

@@ -1,4 +1,7 @@
+import re
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -7,8 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from style_core.errors import InvalidSettingError
-from style_core.output import read_recipe, save_image
+from style_core.errors import OutputError
+from style_core.output import check_output, read_recipe, save_image
 
 RECIPE = {"settings": {"size": 64, "seed": 3}, "weights": {"source": "offline"}}
 
@@ -66,7 +69,44 @@ def test_16_bit_tiff_is_exact(tmp_path: Path):
 def test_jpeg_and_unknown_formats(tmp_path: Path):
     save_image(tmp_path / "r.jpg", torch.rand(1, 3, 8, 8), torch.ones(1, 1, 8, 8), recipe=RECIPE)
     assert Image.open(tmp_path / "r.jpg").mode == "RGB"
-    with pytest.raises(InvalidSettingError, match="16-bit"):
+    with pytest.raises(OutputError, match=re.escape("can't be written as '.jpg'; use one of .png, .tif")):
         save_image(tmp_path / "r.jpg", torch.rand(1, 3, 8, 8), bit_depth=16)
-    with pytest.raises(InvalidSettingError):
+    with pytest.raises(OutputError, match=re.escape("use one of .jpeg, .jpg, .png")):
         save_image(tmp_path / "r.xyz", torch.rand(1, 3, 8, 8))
+
+
+def test_a_write_that_fails_part_way_leaves_the_old_file_whole(tmp_path: Path):
+    """A file size limit (EFBIG) in a child process: the write fails after some bytes."""
+    path = tmp_path / "result.png"
+    save_image(path, torch.zeros(1, 3, 8, 8), recipe=RECIPE)
+    before = path.read_bytes()
+    script = f"""
+import resource, signal, sys, torch
+from style_core.errors import OutputError
+from style_core.output import save_image
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+try:
+    save_image({str(path)!r}, torch.rand(1, 3, 256, 256))
+except OutputError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3, done.stderr
+    assert done.stdout.startswith(f"can't write '{path}': File too large; ")
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["result.png"]  # no temporary file left
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda t: t, "is a folder; give a file name"),
+        (lambda t: t / "missing" / "r.png", "the folder '.*missing' does not exist"),
+        (lambda t: t / "r.gif", "8-bit pictures can't be written as '.gif'"),
+    ],
+)
+def test_check_output_says_what_is_wrong_before_any_work(tmp_path: Path, make, message):
+    with pytest.raises(OutputError, match=message):
+        check_output(make(tmp_path))

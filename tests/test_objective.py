@@ -2,15 +2,9 @@ import kornia
 import pytest
 import torch
 
-from style_core.losses import (
-    LossWeights,
-    StyleObjective,
-    blend_grams,
-    gram_matrix,
-    relative_mse,
-    style_scale,
-    total_variation,
-)
+from style_core.objective import LossWeights, Objective, StyleTerm, relative_mse, total_variation
+from style_core.style_losses import blend
+from style_core.style_losses.gram import GramLoss, gram_matrix
 
 
 def test_gram_matrix_matches_hand_computed_values():
@@ -37,13 +31,14 @@ def test_relative_mse_hand_computed():
     assert relative_mse(torch.zeros(2), target).item() == pytest.approx(1.0)
 
 
-def test_style_scale_is_the_geometric_mean_of_both_energies():
-    content, style = torch.full((1, 2, 2), 2.0), torch.full((1, 2, 2), 8.0)
+def test_gram_scale_is_the_geometric_mean_of_both_energies():
+    loss = GramLoss(2, torch.Generator())
+    content, style = {"gram": torch.full((1, 2, 2), 2.0)}, {"gram": torch.full((1, 2, 2), 8.0)}
     # mean(Gc²) = 4, mean(Gs²) = 64: sqrt(4 · 64) = 16, the same with the images swapped
-    assert style_scale(content, style).item() == pytest.approx(16.0)
-    assert style_scale(style, content).item() == pytest.approx(16.0)
+    assert loss.scale(content, style).item() == pytest.approx(16.0)
+    assert loss.scale(style, content).item() == pytest.approx(16.0)
     # a flat (all-zero) content counts as 1% of the style's energy: sqrt(0.64 · 64) = 6.4
-    assert style_scale(torch.zeros(1, 2, 2), style).item() == pytest.approx(6.4)
+    assert loss.scale({"gram": torch.zeros(1, 2, 2)}, style).item() == pytest.approx(6.4)
 
 
 def test_total_variation_hand_computed():
@@ -55,15 +50,17 @@ def test_total_variation_hand_computed():
     )
 
 
-def test_blend_grams_weighted_mean():
+def test_blend_is_a_weighted_mean():
     a, b = {"x": torch.ones(1, 2, 2)}, {"x": torch.full((1, 2, 2), 4.0)}
-    torch.testing.assert_close(blend_grams([a, b], [3, 1])["x"], torch.full((1, 2, 2), 1.75))
+    torch.testing.assert_close(blend([a, b], [3, 1])["x"], torch.full((1, 2, 2), 1.75))
 
 
 def test_objective_is_zero_at_targets_and_weights_terms():
     features = {"a": torch.rand(1, 4, 3, 3), "b": torch.rand(1, 5, 2, 2)}
     weights = LossWeights(content=2.0, style=3.0, tv=0.5, content_layers=("a",), style_layers={"b": 1.0})
-    objective = StyleObjective(features, {"b": gram_matrix(features["b"])}, weights)
+    loss = GramLoss(5, torch.Generator())
+    target = loss.statistics(features["b"])
+    objective = Objective(features, {"b": StyleTerm(loss, target, loss.scale(target, target))}, weights)
     flat = torch.full((1, 3, 4, 4), 0.3)
     total, terms = objective(flat, features)
     assert total.item() == pytest.approx(0.0, abs=1e-6)

@@ -1,0 +1,268 @@
+"""One stylisation: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
+
+Data flow: images in → colour preparation → for each coarse-to-fine stage, targets built once
+(content features, blended style statistics) → iterations, each yielding a
+:class:`~style_core.events.Progress` → a :class:`~style_core.events.Finished` event with the
+:class:`~style_core.events.Result`. Closing the generator stops the work at the next
+iteration. Planning lives in :mod:`~style_core.plan`, optimising in
+:mod:`~style_core.optimize`, reporting in :mod:`~style_core.report`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import platform
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from . import __version__
+from .color import grey, match_color_statistics, match_luminance, recombine_luminance
+from .device import resolve_device
+from .errors import OutOfMemoryError, StyleCoreError
+from .events import Event, Finished, Result
+from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image, resize, size_for_long_side, to_pil
+from .objective import LossWeights, Objective, StyleTerm
+from .optimize import Convergence, StageOptimizer, autocast
+from .plan import Plan, Stage, make_plan
+from .report import Reporter
+from .settings import Settings
+from .style_losses import STYLE_LOSSES, blend
+from .vgg import VGG19Features, deepest_layer
+from .weights import VGGWeights, load_weights
+
+#: The style weight at ``style_strength=1``.
+BASE_STYLE_WEIGHT = 14.0
+#: Style layer weights when none are given: the layers whose statistics carry the
+#: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; relu5_1, whose
+#: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.
+DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0, "relu5_1": 0.2}
+
+
+@functools.lru_cache(maxsize=2)
+def _weights(spec: str | None) -> VGGWeights:
+    return load_weights(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def network(spec: str | None, pooling: str, last_layer: str, device: str) -> tuple[VGG19Features, VGGWeights]:
+    """The feature extractor for a weight source, built once per process and device."""
+    weights = _weights(spec)
+    net = VGG19Features(weights.convs, weights.convention, last_layer=last_layer, pooling=pooling)
+    net = net.to(device)
+    if torch.device(device).type == "cpu":
+        net = net.to(memory_format=torch.channels_last)
+    return net, weights
+
+
+def preload(weights: str | None = None, *, device: str | None = None, pooling: str = "max") -> None:
+    """Load the weights and build the network now (a download, on first use of the Hub), so
+    that the first run doesn't wait for it. Later runs reuse them."""
+    network(weights, pooling, "relu5_1", str(resolve_device(device)))
+
+
+def layer_shares(settings: Settings) -> dict[str, float]:
+    """Each style layer's share of the style term (they sum to 1)."""
+    raw = settings.style_layer_weights or [DEFAULT_LAYER_WEIGHTS.get(n, 1.0) for n in settings.style_layers]
+    total = float(sum(raw))
+    return {name: weight / total for name, weight in zip(settings.style_layers, raw, strict=True)}
+
+
+@contextlib.contextmanager
+def _tf32(device: torch.device) -> Iterator[None]:
+    """TF32 matmuls and convolutions on CUDA while the block runs; the flags are restored after."""
+    if device.type != "cuda":
+        yield
+        return
+    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+
+
+def _as_list(styles: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
+    return list(styles) if isinstance(styles, (list, tuple)) else [styles]
+
+
+def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBImage:
+    if isinstance(source, Result):
+        return RGBImage(source.rgb, source.alpha)
+    return load_image(source, what, max_pixels=max_pixels)
+
+
+class Job:
+    """A stylisation, checked and planned; :meth:`run` (or iterating) does the work.
+
+    Args:
+        content: the photo: a path, a PIL image, a numpy array (H, W[, C]) or a tensor (C, H, W).
+        styles: one style image or a list of them (same kinds as ``content``).
+        settings: a :class:`~style_core.settings.Settings` or a mapping of its fields.
+        init: a previous result (a :class:`~style_core.events.Result`, path, image or tensor)
+            to refine: the run starts from it at full size.
+        max_pixels: the most pixels an input image may have.
+
+    Raises :class:`~style_core.errors.StyleCoreError` subclasses for bad input, here, before
+    any long work.
+    """
+
+    def __init__(
+        self,
+        content: ImageInput,
+        styles: ImageInput | Sequence[ImageInput],
+        settings: Settings | Mapping[str, Any] | None = None,
+        *,
+        init: ImageInput | Result | None = None,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> None:
+        if not isinstance(settings, Settings):
+            settings = Settings.from_options(settings or {})
+        style_list = _as_list(styles)
+        if not style_list:
+            raise StyleCoreError("at least one style image is needed")
+        self.settings = settings.for_styles(len(style_list))
+        self.content = load_image(content, "content image", max_pixels=max_pixels)
+        self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+        self.init = None if init is None else _as_image(init, "init image", max_pixels)
+        self.device = resolve_device(settings.device)
+        self.plan: Plan = make_plan(settings, self.content.size, refine=self.init is not None)
+
+    def __iter__(self) -> Iterator[Event]:
+        return self.run()
+
+    def run(self) -> Iterator[Event]:
+        """Yield a :class:`~style_core.events.Progress` per iteration, then
+        :class:`~style_core.events.Finished`. Closing the generator stops the work."""
+        started = time.perf_counter()
+        try:
+            yield from _Run(self).events(started)
+        except (torch.OutOfMemoryError, MemoryError) as exc:
+            raise OutOfMemoryError(
+                f"out of memory at {self.plan.width}x{self.plan.height} px on {self.device.type}"
+            ) from exc
+
+    def result(self) -> Result:
+        """Run to the end and return the result."""
+        for event in self.run():
+            if isinstance(event, Finished):
+                return event.result
+        raise AssertionError("a run ended without a result")  # pragma: no cover
+
+
+class _Run:
+    """The state of one run: inputs prepared once, then stage after stage."""
+
+    def __init__(self, job: Job) -> None:
+        settings = self.settings = job.settings
+        self.job = job
+        self.device = job.device
+        self.generator = torch.Generator().manual_seed(settings.seed)
+        self.content_color = job.content.rgb.to(self.device)
+        styles = [s.rgb.to(self.device) for s in job.styles]
+        if settings.preserve_colors == "luminance":
+            self.content = grey(self.content_color)
+            self.styles = [match_luminance(s, self.content_color) for s in styles]
+        elif settings.preserve_colors == "match":
+            self.content = self.content_color
+            self.styles = [match_color_statistics(s, self.content_color) for s in styles]
+        else:
+            self.content, self.styles = self.content_color, styles
+        self.blend = settings.style_blend or [1.0] * len(styles)
+        layers = [*settings.content_layers, *settings.style_layers]
+        self.net, self.weights = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
+        self.loss_weights = LossWeights(
+            content=settings.content_weight,
+            style=BASE_STYLE_WEIGHT * settings.style_strength,
+            tv=settings.tv_weight,
+            content_layers=settings.content_layers,
+            style_layers=layer_shares(settings),
+        )
+
+    @torch.no_grad()
+    def objective(self, stage: Stage) -> Objective:
+        """Targets of one stage: content features at its size, style statistics at the style scale."""
+        content_features = self.net(resize(self.content, stage.width, stage.height), self.loss_weights.layers)
+        style_side = max(16, round(max(stage.width, stage.height) * self.settings.style_scale))
+        style_features = []
+        for style in self.styles:
+            style = resize(style, *size_for_long_side(style.shape[-1], style.shape[-2], style_side))
+            style_features.append(self.net(style, list(self.loss_weights.style_layers)))
+        loss_class = STYLE_LOSSES[self.settings.style_loss]
+        terms = {}
+        for name in self.loss_weights.style_layers:
+            loss = loss_class(content_features[name].shape[1], self.generator)
+            target = blend([loss.statistics(f[name]) for f in style_features], self.blend)
+            terms[name] = StyleTerm(loss, target, loss.scale(loss.statistics(content_features[name]), target))
+        return Objective(content_features, terms, self.loss_weights)
+
+    def start_image(self, stage: Stage) -> Tensor:
+        if self.job.init is not None:
+            return resize(self.job.init.rgb.to(self.device), stage.width, stage.height)
+        if self.settings.start == "noise":
+            return torch.rand(1, 3, stage.height, stage.width, generator=self.generator).to(self.device)
+        if self.settings.start == "style":
+            return resize(self.styles[0], stage.width, stage.height)
+        return resize(self.content, stage.width, stage.height)
+
+    def evaluator(self, objective: Objective):
+        """The loss and gradient of an image against ``objective`` (see :data:`~style_core.optimize.Evaluate`)."""
+
+        def evaluate(image: Tensor) -> dict[str, float]:
+            with _tf32(self.device):
+                with autocast(self.device):
+                    features = self.net(image, objective.layers)
+                total, terms = objective(image, features)
+                total.backward()
+            return {name: float(value.detach()) for name, value in terms.items()} | {"total": float(total.detach())}
+
+        return evaluate
+
+    def finish(self, image: Tensor) -> Tensor:
+        """The optimised image as it is shown: luminance recombined with the content's chroma."""
+        if self.settings.preserve_colors == "luminance":
+            image = recombine_luminance(image, self.content_color)
+        return image.detach().float().clamp(0, 1).cpu()
+
+    def recipe(self) -> dict[str, Any]:
+        return {
+            "settings": self.settings.as_dict(),
+            "refined": self.job.init is not None,
+            "output_size": [self.job.plan.width, self.job.plan.height],
+            "weights": {
+                "source": self.weights.source,
+                "convention": self.weights.convention.name,
+                "fingerprint": self.weights.fingerprint(),
+            },
+            "device": str(self.device),
+            "versions": {"style_core": __version__, "torch": torch.__version__, "python": platform.python_version()},
+        }
+
+    def events(self, started: float) -> Iterator[Event]:
+        plan = self.job.plan
+        reporter = Reporter(plan, self.settings.preview_every, started)
+        image: Tensor | None = None
+        for index, stage in enumerate(plan.stages):
+            reporter.begin_stage(index)
+            start = self.start_image(stage) if image is None else resize(image, stage.width, stage.height)
+            optimizer = StageOptimizer(start, self.evaluator(self.objective(stage)), self.settings.optimizer)
+            convergence = Convergence()
+            for i in range(stage.steps):
+                losses = optimizer.step()
+                settled = convergence.settled(losses["total"])
+                if settled:
+                    reporter.end_stage_early(i + 1)
+                last = settled or i == stage.steps - 1
+                preview = None
+                if reporter.wants_preview(i, last):
+                    preview = to_pil(self.finish(optimizer.current()), self.job.content.alpha)
+                yield reporter.iteration(losses, preview)
+                if settled:
+                    break
+            image = optimizer.current()
+        result = Result(self.finish(image), self.job.content.alpha, self.recipe())
+        yield Finished(reporter.step, plan.width, plan.height, time.perf_counter() - started, result)

@@ -1,0 +1,67 @@
+"""Turning iterations into :class:`~style_core.events.Progress` events: the share of work done,
+an estimate of the time left, and when to render a preview."""
+
+from __future__ import annotations
+
+import time
+
+from .events import Progress
+from .plan import Plan
+
+
+class Reporter:
+    """Keeps the clock of a run. Work is counted in pixels per iteration, so a full-size
+    iteration weighs as much as it costs; the time left is the work left at the pace of the
+    current stage.
+
+    Args:
+        plan: the run's stages.
+        preview_every: a preview every this many iterations of a stage (0: only at its end).
+        started: ``time.perf_counter()`` when the run began.
+    """
+
+    def __init__(self, plan: Plan, preview_every: int, started: float) -> None:
+        self.plan = plan
+        self.preview_every = preview_every
+        self.started = started
+        self.planned = [stage.steps for stage in plan.stages]
+        self.step = 0
+        self.work_done = 0.0
+        self.stage_index = 0
+        self.stage_started = started
+        self.stage_work = 0.0
+
+    def begin_stage(self, index: int) -> None:
+        self.stage_index = index
+        self.stage_started = time.perf_counter()
+        self.stage_work = 0.0
+
+    def wants_preview(self, iteration: int, last: bool) -> bool:
+        """Whether the event after ``iteration`` (0-based, within the stage) shows the picture."""
+        return last or bool(self.preview_every and (iteration + 1) % self.preview_every == 0)
+
+    def end_stage_early(self, iterations: int) -> None:
+        """The current stage settled after ``iterations``: plan no more for it."""
+        self.planned[self.stage_index] = iterations
+
+    def iteration(self, losses: dict[str, float], preview=None) -> Progress:
+        """Count one iteration of the current stage and describe where the run stands."""
+        stage = self.plan.stages[self.stage_index]
+        self.step += 1
+        self.work_done += stage.pixels
+        self.stage_work += stage.pixels
+        total_work = sum(steps * s.pixels for steps, s in zip(self.planned, self.plan.stages, strict=True))
+        seconds_per_work = (time.perf_counter() - self.stage_started) / self.stage_work
+        return Progress(
+            step=self.step,
+            total_steps=sum(self.planned),
+            stage=self.stage_index + 1,
+            num_stages=len(self.plan.stages),
+            width=stage.width,
+            height=stage.height,
+            losses=losses,
+            elapsed=time.perf_counter() - self.started,
+            fraction=min(self.work_done / total_work, 1.0),
+            eta=max(total_work - self.work_done, 0.0) * seconds_per_work,
+            preview=preview,
+        )
