@@ -63,6 +63,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from .api import stylize, stylize_iter
     from .errors import (
         Cancelled,
         DivergedError,
@@ -77,7 +78,6 @@ if TYPE_CHECKING:
     from .job import Job, preload
     from .output import read_recipe, save_image
     from .settings import SCHEMA, Settings
-    from .api import stylize, stylize_iter
     from .weights import load_weights
 
 

@@ -26,7 +26,7 @@ from .device import resolve_device
 from .errors import OutOfMemoryError, StyleCoreError
 from .events import Event, Finished, Result
 from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image, resize, size_for_long_side, to_pil
-from .objective import LossWeights, Objective, StyleTerm
+from .objective import Anchor, LossWeights, Objective, StyleTerm
 from .optimize import Convergence, StageOptimizer, autocast
 from .plan import Plan, Stage, make_plan
 from .report import Reporter
@@ -105,6 +105,8 @@ class Job:
         settings: a :class:`~style_core.settings.Settings` or a mapping of its fields.
         init: a previous result (a :class:`~style_core.events.Result`, path, image or tensor)
             to refine: the run starts from it at full size.
+        anchor: a picture to stay close to where its mask says (see
+            :class:`~style_core.objective.Anchor`); video uses it to tie a frame to the last.
         max_pixels: the most pixels an input image may have.
 
     Raises :class:`~style_core.errors.StyleCoreError` subclasses for bad input, here, before
@@ -118,6 +120,7 @@ class Job:
         settings: Settings | Mapping[str, Any] | None = None,
         *,
         init: ImageInput | Result | None = None,
+        anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
         if not isinstance(settings, Settings):
@@ -129,6 +132,7 @@ class Job:
         self.content = load_image(content, "content image", max_pixels=max_pixels)
         self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
         self.init = None if init is None else _as_image(init, "init image", max_pixels)
+        self.anchor = anchor
         self.device = resolve_device(settings.device)
         self.plan: Plan = make_plan(settings, self.content.size, refine=self.init is not None)
 
@@ -198,7 +202,11 @@ class _Run:
             loss = loss_class(content_features[name].shape[1], self.generator)
             target = blend([loss.statistics(f[name]) for f in style_features], self.blend)
             terms[name] = StyleTerm(loss, target, loss.scale(loss.statistics(content_features[name]), target))
-        return Objective(content_features, terms, self.loss_weights)
+        anchor = self.job.anchor
+        if anchor is not None:
+            anchor = Anchor(anchor.image.to(self.device), anchor.mask.to(self.device), anchor.weight)
+            anchor = anchor.resized(stage.width, stage.height)
+        return Objective(content_features, terms, self.loss_weights, anchor)
 
     def start_image(self, stage: Stage) -> Tensor:
         if self.job.init is not None:

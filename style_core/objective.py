@@ -5,6 +5,9 @@
   scale and weighted by the layer's share.
 - Total variation: :func:`kornia.losses.total_variation`, the mean absolute difference of
   horizontal neighbours plus that of vertical neighbours (image in [0, 1]).
+- Anchor (optional): the mean squared difference to a given picture where a mask allows,
+  ``Σ m·(x - a)² / (3·Σ m)``; video ties each frame to the previous one warped by the
+  optical flow with it (Ruder et al. 2016).
 
 Every term is computed in float32, whatever precision the network ran in, and its weight
 means the same at any image size.
@@ -16,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import kornia
+import torch.nn.functional as F
 from torch import Tensor
 
 from .style_losses import Stats, StyleLoss
@@ -51,6 +55,36 @@ class LossWeights:
 
 
 @dataclass(frozen=True)
+class Anchor:
+    """A picture the result should stay close to where ``mask`` is high.
+
+    Attributes:
+        image: (1, 3, H, W) RGB in [0, 1].
+        mask: (1, 1, H, W) in [0, 1]: how much each pixel is held (0: free).
+        weight: the weight of the term.
+    """
+
+    image: Tensor
+    mask: Tensor
+    weight: float
+
+    def resized(self, width: int, height: int) -> Anchor:
+        """The anchor at another size (bilinear)."""
+        if self.image.shape[-2:] == (height, width):
+            return self
+        size = (height, width)
+        return Anchor(
+            F.interpolate(self.image, size=size, mode="bilinear", align_corners=False),
+            F.interpolate(self.mask, size=size, mode="bilinear", align_corners=False),
+            self.weight,
+        )
+
+    def __call__(self, image: Tensor) -> Tensor:
+        held = self.mask.sum().clamp_min(1e-6)
+        return (self.mask * (image - self.image).square()).sum() / (3 * held)
+
+
+@dataclass(frozen=True)
 class StyleTerm:
     """One style layer's loss, its blended target and the scale its distance is divided by."""
 
@@ -69,14 +103,20 @@ class Objective:
         content_targets: ``{layer: (1, C, H, W)}`` features of the content at this size.
         style_terms: ``{layer: StyleTerm}``.
         weights: the term weights.
+        anchor: an optional picture to stay close to, at this size.
     """
 
     def __init__(
-        self, content_targets: Mapping[str, Tensor], style_terms: Mapping[str, StyleTerm], weights: LossWeights
+        self,
+        content_targets: Mapping[str, Tensor],
+        style_terms: Mapping[str, StyleTerm],
+        weights: LossWeights,
+        anchor: Anchor | None = None,
     ) -> None:
         self.content_targets = {name: content_targets[name].detach().float() for name in weights.content_layers}
         self.style_terms = dict(style_terms)
         self.weights = weights
+        self.anchor = anchor
 
     @property
     def layers(self) -> list[str]:
@@ -84,7 +124,7 @@ class Objective:
         return self.weights.layers
 
     def __call__(self, image: Tensor, features: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        """Total loss (scalar) and its weighted terms ``{"content", "style", "tv"}``."""
+        """Total loss (scalar) and its weighted terms ``{"content", "style", "tv"}`` (and ``"anchor"``)."""
         w = self.weights
         content = sum(relative_mse(features[name], target) for name, target in self.content_targets.items())
         style = sum(share * self.style_terms[name](features[name]) for name, share in w.style_layers.items())
@@ -93,4 +133,6 @@ class Objective:
             "style": w.style * style,
             "tv": w.tv * total_variation(image),
         }
+        if self.anchor is not None:
+            terms["anchor"] = self.anchor.weight * self.anchor(image)
         return sum(terms.values()), terms

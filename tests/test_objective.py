@@ -2,7 +2,7 @@ import kornia
 import pytest
 import torch
 
-from style_core.objective import LossWeights, Objective, StyleTerm, relative_mse, total_variation
+from style_core.objective import Anchor, LossWeights, Objective, StyleTerm, relative_mse, total_variation
 from style_core.style_losses import blend
 from style_core.style_losses.gram import GramLoss, gram_matrix
 
@@ -70,3 +70,14 @@ def test_objective_is_zero_at_targets_and_weights_terms():
     # style: mean(Gs²) / sqrt(mean(Gc²) · mean(Gs²)) = 1 when content and style Grams agree
     assert terms["style"].item() == pytest.approx(3.0)
     assert objective.layers == ["a", "b"]
+
+
+def test_anchor_holds_only_where_its_mask_says():
+    image = torch.zeros(1, 3, 2, 2)
+    target = torch.ones(1, 3, 2, 2)
+    mask = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+    anchor = Anchor(target, mask, weight=2.0)
+    assert anchor(image).item() == pytest.approx(1.0)  # the one held pixel is 1 away in each channel
+    assert anchor(target).item() == 0.0
+    half = anchor.resized(4, 4)
+    assert half.image.shape[-2:] == (4, 4) and half.weight == 2.0
