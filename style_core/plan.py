@@ -21,6 +21,9 @@ QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 10, "high": 30}
 GROWTH = math.sqrt(2)
 #: Iterations of a stage, relative to the final stage's, grow by this per stage coarser.
 COARSE_STEP_FACTOR = 1.5
+#: The longest side an interactive door paints at, per device kind, when it paints at the
+#: picture's own size: what the memory holds (with tiles) in a time a person waits for.
+DEVICE_MAX_SIZE: dict[str, int] = {"cpu": 4096, "mps": 4096, "cuda": 8192}
 
 
 @dataclass(frozen=True)
