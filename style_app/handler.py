@@ -1,0 +1,222 @@
+"""The function behind Run and Refine, which are also the API endpoints ``/stylize`` and ``/refine``.
+
+Its named parameters are generated from the schema (the same specs as the widgets): the photo
+(``content``), the paintings (``style_1`` .. ``style_3``), one weight per painting
+(``style_blend_1`` .. ``style_blend_3``), then every setting the app offers, by its name
+(``size``, ``quality``, ``style_loss``, ...). ``/refine`` takes a previous result first
+(``init``) and runs the full size only, from it. Each streams (image, png, status): previews
+as the picture forms, then the result as a PNG with its recipe.
+
+Values are checked by the specs themselves (:meth:`~style_core.settings.Spec.check`), so a
+size, seed or strength that is None, NaN or text gives the engine's one-line message.
+"""
+
+from __future__ import annotations
+
+import inspect
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import PIL.Image
+import torch
+
+from style_core import protocol
+from style_core.errors import StyleCoreError
+from style_core.events import Event, Finished
+from style_core.settings import Spec
+
+from .controls import SLOT_WEIGHT, SLOTS, slot_name, widget_names
+from .limits import Limits
+from .messages import error_for, visitor_error
+from .zerogpu import on_gpu
+
+#: Engine = a callable with the signature of :func:`style_core.stylize_iter`.
+Engine = Callable[..., Iterator[Event]]
+#: Fewest seconds between two previews sent to the page; the last one always goes.
+PREVIEW_INTERVAL = 0.5
+#: The status until the engine's first event (loading the images, the network, the targets).
+PREPARING = "Preparing the images and the network…"
+#: The API's parameters before the settings: (name, description).
+IMAGE_PARAMETERS = (
+    ("content", "the photo to repaint (an image file)"),
+    *((f"style_{slot}", f"painting {slot} (an image file; at least one painting)") for slot in range(1, SLOTS + 1)),
+)
+INIT_PARAMETER = ("init", "the result to refine (the PNG of a previous run)")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One checked job: the engine's arguments (plain values, so ZeroGPU can send them to its worker)."""
+
+    content: str
+    styles: list[str]
+    settings: dict[str, Any]
+    init: str | None = None
+    max_pixels: int = 0
+    paths: list[str] = field(default_factory=list)  #: the uploads, shortened to names in messages
+
+
+def parameter_names(specs: Sequence[Spec], *, refine: bool = False) -> list[str]:
+    """The handler's parameters in order: the images, then each setting (a per-style one per slot)."""
+    names = [INIT_PARAMETER[0]] if refine else []
+    names += [name for name, _ in IMAGE_PARAMETERS]
+    return names + [name for spec in specs for name in widget_names(spec)]
+
+
+#: The Python type a widget hands over, by the setting's kind (sliders give floats).
+_TYPES = {"int": float, "float": float, "floats": float, "choice": str, "layers": list[str]}
+
+
+def _signature(specs: Sequence[Spec], refine: bool) -> inspect.Signature:
+    """The handler's signature: images default to None, settings to their spec's default."""
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    parameters = [
+        inspect.Parameter(name, kind, default=None, annotation=str | None)
+        for name in parameter_names([], refine=refine)
+    ]
+    for spec in specs:
+        default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
+        default = SLOT_WEIGHT if spec.per_style else default
+        parameters += [
+            inspect.Parameter(name, kind, default=default, annotation=_TYPES[spec.kind]) for name in widget_names(spec)
+        ]
+    return inspect.Signature(parameters, return_annotation=Iterator[tuple])
+
+
+def _docstring(specs: Sequence[Spec], refine: bool) -> str:
+    """The API's description (gradio reads the ``Args:`` lines into each parameter's description)."""
+    what = (
+        "Refine a previous result: run the full size again from it, with these settings."
+        if refine
+        else "Repaint the photo in the style of up to three paintings, blended by their weights."
+    )
+    lines = [what, "", "Streams (image, png, status): previews, then the result as a PNG with its recipe.", "", "Args:"]
+    lines += [f"    {name}: {text}" for name, text in ([INIT_PARAMETER] if refine else []) + list(IMAGE_PARAMETERS)]
+    for spec in specs:
+        for slot, name in enumerate(widget_names(spec), start=1):
+            lines.append(f"    {name}: {spec.help}" + (f" (painting {slot})" if spec.per_style else ""))
+    return "\n".join(lines)
+
+
+def _size_for(size: int, content: str, max_size: int) -> int:
+    """``size``, or for 0 (the photo's own size) the photo's long side, at most ``max_size``."""
+    if size:
+        return size
+    try:
+        with PIL.Image.open(content) as image:
+            return min(max(image.size), max_size)
+    except (OSError, ValueError, PIL.Image.DecompressionBombError):
+        return size  # not an image: the engine says so
+
+
+def make_request(values: Mapping[str, Any], specs: Sequence[Spec], limits: Limits, *, refine: bool) -> Request:
+    """The handler's arguments checked and turned into the engine's; a :class:`gr.Error` if one is wrong."""
+    if refine and not values["init"]:
+        raise visitor_error("nothing to refine yet: press Run first, then refine its result")
+    if not values["content"]:
+        raise visitor_error("add a photo first (the content image)")
+    slots = [slot for slot in range(1, SLOTS + 1) if values[f"style_{slot}"]]
+    if not slots:
+        raise visitor_error("add at least one painting (a style image)")
+    styles = [values[f"style_{slot}"] for slot in slots]
+    paths = [p for p in (values.get("init"), values["content"], *styles) if isinstance(p, str)]
+    settings: dict[str, Any] = {}
+    try:
+        for spec in specs:
+            if spec.per_style:
+                settings[spec.name] = spec.check([values[slot_name(spec, slot)] for slot in slots])
+            else:
+                settings[spec.name] = spec.check(values[spec.name])
+    except StyleCoreError as exc:
+        raise error_for(exc) from None
+    settings["size"] = _size_for(settings["size"], values["content"], limits.max_size)
+    settings["preview_every"] = 1  # the app thins previews out by time instead
+    return Request(values["content"], styles, settings, values.get("init"), limits.max_pixels, paths)
+
+
+def _engine_events(engine: Engine, request: Request) -> Iterator[Event]:
+    """The engine's events; on ZeroGPU the part that holds the GPU."""
+    events = engine(
+        request.content, request.styles, init=request.init, max_pixels=request.max_pixels, **request.settings
+    )
+    try:
+        yield from events
+    finally:
+        events.close()
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()
+
+
+def status(record: Mapping[str, Any]) -> str:
+    """The status as Markdown: :func:`style_core.protocol.describe`'s line, under a progress
+    bar while it runs. (Drawn here: gradio's own bar flickers when a handler also streams.)"""
+    line = protocol.describe(record)
+    if record["event"] != "progress":
+        return line
+    return f'<progress value="{record["fraction"]:.3f}" max="1"></progress>\n\n{line}'
+
+
+def _stream(events: Iterator[Event], folder: str, limits: Limits, preview_interval: float) -> Iterator[tuple]:
+    """(image, png, status) per engine event: a preview at most every ``preview_interval``
+    seconds, then the result saved as a PNG with its recipe."""
+    last_sent = -float("inf")
+    for event in events:
+        if isinstance(event, Finished):
+            path = str(event.result.save(Path(folder, "stylized.png")))
+            yield path, path, status(protocol.record(event))
+            return
+        if event.elapsed > limits.time_limit:
+            raise visitor_error(
+                f"stopped: the run passed this server's time limit of {protocol.format_seconds(limits.time_limit)} "
+                "(min:s); choose a smaller size or the draft quality"
+            )
+        now = time.monotonic()
+        if event.preview is not None and now - last_sent >= preview_interval:
+            last_sent = now
+            yield event.preview, gr.skip(), status(protocol.record(event))
+        else:  # yield anyway: Stop can only close the generator at a yield
+            yield gr.skip(), gr.skip(), status(protocol.record(event))
+
+
+def make_handler(
+    engine: Engine,
+    limits: Limits,
+    specs: Sequence[Spec],
+    *,
+    refine: bool = False,
+    preview_interval: float = PREVIEW_INTERVAL,
+) -> Callable[..., Iterator[tuple]]:
+    """The function behind Run (``/stylize``) or, with ``refine``, Refine (``/refine``).
+
+    ``specs`` are the settings it takes (:func:`style_app.controls.app_specs`); its signature
+    and docstring are generated from them, so gradio names and documents the API by them.
+    """
+    signature = _signature(specs, refine)
+    run_engine = on_gpu(_engine_events, limits.time_limit)
+
+    def handler(*args: Any, **kwargs: Any) -> Iterator[tuple]:
+        arguments = signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        request = make_request(arguments.arguments, specs, limits, refine=refine)
+        yield gr.skip(), gr.skip(), PREPARING
+        events = run_engine(engine, request)
+        try:
+            with tempfile.TemporaryDirectory(prefix="style_app-") as folder:
+                yield from _stream(events, folder, limits, preview_interval)
+        except gr.Error:
+            raise
+        except Exception as exc:  # every engine error, as one line (a bug's traceback goes to the log)
+            raise error_for(exc, request.paths) from None
+        finally:
+            events.close()
+
+    handler.__name__ = handler.__qualname__ = "refine" if refine else "stylize"
+    handler.__signature__ = signature  # type: ignore[attr-defined]
+    handler.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
+    handler.__doc__ = _docstring(specs, refine)
+    return handler
