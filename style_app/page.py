@@ -29,6 +29,8 @@ CSS = """
 #status progress::-webkit-progress-bar { background: var(--neutral-200); border-radius: 999px; }
 #status progress::-webkit-progress-value { background: var(--color-accent); border-radius: 999px; }
 #status progress::-moz-progress-bar { background: var(--color-accent); border-radius: 999px; }
+#download .empty { min-height: 4.5em; }
+#download .empty .icon { height: 1.5em; }
 .footnote { font-size: 0.85em; opacity: 0.8; }
 """
 
