@@ -17,7 +17,7 @@ import inspect
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,9 +56,9 @@ class Request:
     content: str
     styles: list[str]
     settings: dict[str, Any]
-    init: str | None = None
-    max_pixels: int = 0
-    paths: list[str] = field(default_factory=list)  #: the uploads, shortened to names in messages
+    init: str | None
+    max_pixels: int  #: per input image
+    paths: list[str]  #: the uploads, shortened to their names in messages
 
 
 def parameter_names(specs: Sequence[Spec], *, refine: bool = False) -> list[str]:
