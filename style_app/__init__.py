@@ -2,8 +2,9 @@
 from the engine's settings schema and protocol. ``app.py`` beside this package starts it.
 
 Modules: :mod:`~style_app.limits` (what one job may use, per device), :mod:`~style_app.controls`
-(widgets generated from :data:`style_core.settings.SCHEMA`), :mod:`~style_app.handler` (the
-function behind Run and Refine), :mod:`~style_app.messages` (errors as one line for a
+(widgets generated from :data:`style_core.settings.SCHEMA`), :mod:`~style_app.parameters` (the
+API's named parameters, from the same specs), :mod:`~style_app.handler` (the function behind
+Run and Refine), :mod:`~style_app.messages` (errors as one line for a
 visitor), :mod:`~style_app.uploads`, :mod:`~style_app.examples` and :mod:`~style_app.page`
 (the layout and the launch).
 """

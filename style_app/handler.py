@@ -1,11 +1,8 @@
 """The function behind Run and Refine, which are also the API endpoints ``/stylize`` and ``/refine``.
 
-Its named parameters are generated from the schema (the same specs as the widgets): the photo
-(``content``), the paintings (``style_1`` .. ``style_3``), one weight per painting
-(``style_blend_1`` .. ``style_blend_3``), then every setting the app offers, by its name
-(``size``, ``quality``, ``style_loss``, ...). ``/refine`` takes a previous result first
-(``init``) and runs the full size only, from it. Each streams (image, png, status): previews
-as the picture forms, then the result as a PNG with its recipe.
+Its named parameters come from the schema (:mod:`style_app.parameters`). ``/refine`` takes a
+previous result first (``init``) and runs the full size only, from it. Each streams (image,
+png, status): previews as the picture forms, then the result as a PNG with its recipe.
 
 Values are checked by the specs themselves (:meth:`~style_core.settings.Spec.check`), so a
 size, seed or strength that is None, NaN or text gives the engine's one-line message.
@@ -13,7 +10,6 @@ size, seed or strength that is None, NaN or text gives the engine's one-line mes
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,7 +26,8 @@ from style_core.errors import StyleCoreError
 from style_core.events import Event, Finished
 from style_core.settings import Spec
 
-from .controls import SLOT_WEIGHT, SLOTS, slot_name, widget_names
+from . import parameters
+from .controls import SLOTS, slot_name
 from .limits import Limits
 from .messages import error_for, visitor_error
 from .zerogpu import on_gpu
@@ -41,12 +38,6 @@ Engine = Callable[..., Iterator[Event]]
 PREVIEW_INTERVAL = 0.5
 #: The status until the engine's first event (loading the images, the network, the targets).
 PREPARING = "Preparing the images and the network…"
-#: The API's parameters before the settings: (name, description).
-IMAGE_PARAMETERS = (
-    ("content", "the photo to repaint (an image file)"),
-    *((f"style_{slot}", f"painting {slot} (an image file; at least one painting)") for slot in range(1, SLOTS + 1)),
-)
-INIT_PARAMETER = ("init", "the result to refine (the PNG of a previous run)")
 
 
 @dataclass(frozen=True)
@@ -59,48 +50,6 @@ class Request:
     init: str | None
     max_pixels: int  #: per input image
     paths: list[str]  #: the uploads, shortened to their names in messages
-
-
-def parameter_names(specs: Sequence[Spec], *, refine: bool = False) -> list[str]:
-    """The handler's parameters in order: the images, then each setting (a per-style one per slot)."""
-    names = [INIT_PARAMETER[0]] if refine else []
-    names += [name for name, _ in IMAGE_PARAMETERS]
-    return names + [name for spec in specs for name in widget_names(spec)]
-
-
-#: The Python type a widget hands over, by the setting's kind (sliders give floats).
-_TYPES = {"int": float, "float": float, "floats": float, "choice": str, "layers": list[str]}
-
-
-def _signature(specs: Sequence[Spec], refine: bool) -> inspect.Signature:
-    """The handler's signature: images default to None, settings to their spec's default."""
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    parameters = [
-        inspect.Parameter(name, kind, default=None, annotation=str | None)
-        for name in parameter_names([], refine=refine)
-    ]
-    for spec in specs:
-        default = list(spec.default) if isinstance(spec.default, tuple) else spec.default
-        default = SLOT_WEIGHT if spec.per_style else default
-        parameters += [
-            inspect.Parameter(name, kind, default=default, annotation=_TYPES[spec.kind]) for name in widget_names(spec)
-        ]
-    return inspect.Signature(parameters, return_annotation=Iterator[tuple])
-
-
-def _docstring(specs: Sequence[Spec], refine: bool) -> str:
-    """The API's description (gradio reads the ``Args:`` lines into each parameter's description)."""
-    what = (
-        "Refine a previous result: run the full size again from it, with these settings."
-        if refine
-        else "Repaint the photo in the style of up to three paintings, blended by their weights."
-    )
-    lines = [what, "", "Streams (image, png, status): previews, then the result as a PNG with its recipe.", "", "Args:"]
-    lines += [f"    {name}: {text}" for name, text in ([INIT_PARAMETER] if refine else []) + list(IMAGE_PARAMETERS)]
-    for spec in specs:
-        for slot, name in enumerate(widget_names(spec), start=1):
-            lines.append(f"    {name}: {spec.help}" + (f" (painting {slot})" if spec.per_style else ""))
-    return "\n".join(lines)
 
 
 def _size_for(size: int, content: str, max_size: int) -> int:
@@ -196,7 +145,7 @@ def make_handler(
     ``specs`` are the settings it takes (:func:`style_app.controls.app_specs`); its signature
     and docstring are generated from them, so gradio names and documents the API by them.
     """
-    signature = _signature(specs, refine)
+    signature = parameters.signature(specs, refine=refine)
     run_engine = on_gpu(_engine_events, limits.time_limit)
 
     def handler(*args: Any, **kwargs: Any) -> Iterator[tuple]:
@@ -218,5 +167,5 @@ def make_handler(
     handler.__name__ = handler.__qualname__ = "refine" if refine else "stylize"
     handler.__signature__ = signature  # type: ignore[attr-defined]
     handler.__annotations__ = {p.name: p.annotation for p in signature.parameters.values()}
-    handler.__doc__ = _docstring(specs, refine)
+    handler.__doc__ = parameters.docstring(specs, refine=refine)
     return handler

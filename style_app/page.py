@@ -17,9 +17,10 @@ from style_core.settings import Spec
 
 from .controls import SLOTS, app_specs, control, slot_name, slot_weight
 from .examples import CREDITS, example_rows
-from .handler import PREVIEW_INTERVAL, Engine, make_handler, parameter_names
+from .handler import PREVIEW_INTERVAL, Engine, make_handler
 from .limits import Limits
 from .messages import tell_operator
+from .parameters import parameter_names
 from .uploads import checked_by_the_engine, image_input
 
 CSS = """
