@@ -2,6 +2,19 @@
 
 EXIF orientation is applied; greyscale, palette, RGBA, CMYK and 16-bit images are handled;
 an alpha channel is kept apart as ``(1, 1, H, W)`` so the caller can carry it to the output.
+
+How pixel values are read: the storage type decides when it says how many bits it holds,
+otherwise the values do; what could mean two things is refused, never guessed.
+
+- ``uint8``: 0-255. ``uint16``: 0-65535. ``bool``: False black, True white.
+- Other whole-number types (``int8``-``int64``, ``uint32``, ``uint64``; torch's integer tensors):
+  values that all fit in 0-255 are 8-bit, values up to 65535 are 16-bit; negative or larger
+  values are refused.
+- Floats (numpy, tensors, PIL mode ``F``): [0, 1]. A slight overshoot (up to
+  :data:`FLOAT_SLACK`, as resampling leaves) is clipped; anything else (0-255 floats, [-1, 1]
+  floats) is refused with the range found and the way to scale it.
+- PIL modes ``I;16*``: 16-bit. Mode ``I`` (32-bit integers, Pillow's mode both for some 16-bit
+  files and for ``convert("I")`` of an 8-bit picture): by the values, as other whole numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +37,10 @@ ImageInput = str | os.PathLike | Image.Image | np.ndarray | Tensor
 DEFAULT_MAX_PIXELS = 64_000_000
 #: The smallest width or height accepted for an input image.
 MIN_SIDE = 16
+#: How far float values may stray outside [0, 1] (resampling overshoot) before they are refused.
+FLOAT_SLACK = 0.1
+#: What to do with a file that can't be decoded.
+READABLE_FORMATS_HINT = "save it as PNG, JPEG, WebP or TIFF (any image editor can) and try again"
 
 
 @dataclass
@@ -40,30 +57,37 @@ class RGBImage:
 
 
 def _open_path(path: Path, what: str, max_pixels: int) -> Image.Image:
-    if not path.exists():
-        raise ImageError(f"{what} '{path}': no such file")
-    if path.is_dir():
-        raise ImageError(f"{what} '{path}': is a folder, not an image file")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{what} '{path}': the file is empty (0 bytes)")
+    name = f"{what} '{path}'"
     try:
+        if not path.exists():
+            raise ImageError(f"{name}: no such file")
+        if path.is_dir():
+            raise ImageError(f"{name}: is a folder, not an image file")
+        if path.stat().st_size == 0:
+            raise ImageError(f"{name}: the file is empty (0 bytes)")
         image = Image.open(path)
+    except ImageError:
+        raise
     except UnidentifiedImageError as exc:
-        raise ImageError(f"{what} '{path}': not an image, or a format Pillow can't read") from exc
+        raise ImageError(
+            f"{name}: not an image, or in a format that can't be read here", hint=READABLE_FORMATS_HINT
+        ) from exc
     except Image.DecompressionBombError as exc:
-        raise ImageError(f"{what} '{path}': too many pixels ({exc})") from exc
-    except OSError as exc:
-        raise ImageError(f"{what} '{path}': can't be read ({exc})") from exc
-    _check_pixels(image, f"{what} '{path}'", max_pixels)
+        raise ImageError(f"{name}: too many pixels ({exc})", hint="shrink it first") from exc
+    except (OSError, ValueError) as exc:  # permissions, a name too long or holding a NUL byte
+        raise ImageError(f"{name}: can't be read ({getattr(exc, 'strerror', None) or exc})") from exc
+    _check_pixels(image.size, name, max_pixels)
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"{what} '{path}': the file is corrupt or truncated ({exc})") from exc
+        raise ImageError(
+            f"{name}: the file is corrupt or truncated ({exc})", hint="use another copy, or open and save it again"
+        ) from exc
     return image
 
 
-def _check_pixels(image: Image.Image, what: str, max_pixels: int) -> None:
-    width, height = image.size
+def _check_pixels(size: tuple[int, int], what: str, max_pixels: int) -> None:
+    width, height = size
     if width * height > max_pixels:
         raise ImageError(
             f"{what}: {width}x{height} = {width * height:,} pixels is more than the limit of "
@@ -71,85 +95,130 @@ def _check_pixels(image: Image.Image, what: str, max_pixels: int) -> None:
         )
 
 
-def _from_pil(image: Image.Image) -> RGBImage:
+def _check_sides(size: tuple[int, int], what: str) -> None:
+    width, height = size
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(f"{what}: {width}x{height} is too small; each side must be at least {MIN_SIDE} pixels")
+
+
+def _float_hint(low: float, high: float) -> str:
+    if low >= 0 and high <= 255:
+        return "these look like 8-bit values: divide them by 255, or pass a uint8 array"
+    if low >= -1 - FLOAT_SLACK and high <= 1 + FLOAT_SLACK:
+        return "these look like values in [-1, 1]: map them with (x + 1) / 2"
+    return "scale them to [0, 1], or pass whole numbers as uint8 (0-255) or uint16 (0-65535)"
+
+
+def unit_values(values: np.ndarray, what: str) -> np.ndarray:
+    """Pixel ``values`` of any shape and numeric dtype as float32 in [0, 1], read by the rules
+    of this module's docstring; :class:`ImageError` for values that can't be read unambiguously."""
+    kind, bits = values.dtype.kind, values.dtype.itemsize * 8
+    if kind == "b":
+        return values.astype(np.float32)
+    if kind == "u" and bits in (8, 16):
+        return values.astype(np.float32) / (255.0 if bits == 8 else 65535.0)
+    if kind in "iu":
+        low, high = int(values.min()), int(values.max())
+        if low < 0 or high > 65535:
+            raise ImageError(
+                f"{what}: whole-number values from {low} to {high}; expected 0-255 (8-bit) or 0-65535 (16-bit)",
+                hint="scale them into one of those ranges, or pass floats in [0, 1]",
+            )
+        return values.astype(np.float32) / (255.0 if high <= 255 else 65535.0)
+    if kind == "f":
+        if not np.isfinite(values).all():
+            raise ImageError(f"{what}: holds NaN or infinite values", hint="replace them with numbers in [0, 1]")
+        low, high = float(values.min()), float(values.max())
+        if low < -FLOAT_SLACK or high > 1 + FLOAT_SLACK:
+            raise ImageError(
+                f"{what}: float values from {low:g} to {high:g}; floats must be in [0, 1]", hint=_float_hint(low, high)
+            )
+        return np.clip(values.astype(np.float32), 0.0, 1.0)
+    raise ImageError(
+        f"{what}: values of type {values.dtype}; expected whole numbers (uint8, uint16) or floats in [0, 1]"
+    )
+
+
+def _from_channels_last(values: np.ndarray, what: str, max_pixels: int) -> RGBImage:
+    """``(H, W)`` or ``(H, W, C)`` with C in 1, 3, 4 (grey, RGB, RGBA) of any readable dtype."""
+    if values.ndim == 2:
+        values = values[..., None]
+    height, width = values.shape[:2]
+    _check_pixels((width, height), what, max_pixels)
+    _check_sides((width, height), what)
+    planes = torch.from_numpy(np.ascontiguousarray(unit_values(values, what))).permute(2, 0, 1).unsqueeze(0)
+    if planes.shape[1] == 1:
+        planes = planes.expand(-1, 3, -1, -1)
+    alpha = planes[:, 3:4].contiguous() if planes.shape[1] == 4 else None
+    return RGBImage(planes[:, :3].contiguous(), alpha)
+
+
+def _from_pil(image: Image.Image, what: str, max_pixels: int) -> RGBImage:
     image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        grey = np.asarray(image, dtype=np.float32) / 65535.0
-        rgb = torch.from_numpy(np.clip(grey, 0, 1)).expand(3, -1, -1)
-        return RGBImage(rgb.unsqueeze(0).contiguous())
-    if image.mode == "F":
-        grey = torch.from_numpy(np.asarray(image, dtype=np.float32)).clamp(0, 1)
-        return RGBImage(grey.expand(3, -1, -1).unsqueeze(0).contiguous())
-    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
-    array = np.asarray(image.convert("RGBA" if has_alpha else "RGB"), dtype=np.float32) / 255.0
-    return _from_hwc(array)
+    if image.mode.startswith("I;16"):
+        return _from_channels_last(np.array(image).astype(np.uint16), what, max_pixels)
+    if image.mode in ("I", "F"):
+        return _from_channels_last(np.array(image), f"{what} (mode {image.mode})", max_pixels)
+    if image.mode == "La":  # premultiplied grey + alpha: Pillow converts it to nothing but LA
+        image = image.convert("LA")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "RGBa") or "transparency" in image.info
+    try:
+        converted = image.convert("RGBA" if has_alpha else "RGB")
+    except ValueError as exc:
+        raise ImageError(
+            f"{what}: Pillow image of mode {image.mode} can't be turned into RGB ({exc})",
+            hint="convert it to RGB or RGBA first",
+        ) from exc
+    return _from_channels_last(np.array(converted), what, max_pixels)
 
 
-def _from_hwc(array: np.ndarray) -> RGBImage:
-    tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1).unsqueeze(0)
-    alpha = tensor[:, 3:4].contiguous() if tensor.shape[1] == 4 else None
-    return RGBImage(tensor[:, :3].contiguous(), alpha)
+def _from_numpy(array: np.ndarray, what: str, max_pixels: int) -> RGBImage:
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
+        raise ImageError(
+            f"{what}: numpy array of shape {array.shape}; expected (H, W), (H, W, 3) or (H, W, 4)",
+            hint="for channels first (C, H, W), pass array.transpose(1, 2, 0)",
+        )
+    return _from_channels_last(array, what, max_pixels)
 
 
-def _from_numpy(array: np.ndarray, what: str) -> RGBImage:
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim != 3 or array.shape[2] not in (1, 3, 4):
-        raise ImageError(f"{what}: numpy array of shape {array.shape}; expected (H, W), (H, W, 3) or (H, W, 4)")
-    if array.dtype == np.uint8:
-        array = array.astype(np.float32) / 255.0
-    elif array.dtype == np.uint16:
-        array = array.astype(np.float32) / 65535.0
-    elif np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float32)
-    else:
-        raise ImageError(f"{what}: numpy dtype {array.dtype}; expected uint8, uint16 or float in [0, 1]")
-    if not np.isfinite(array).all():
-        raise ImageError(f"{what}: the array holds NaN or infinite values")
-    if array.shape[2] == 1:
-        array = np.repeat(array, 3, axis=2)
-    return _from_hwc(np.clip(array, 0, 1))
-
-
-def _from_tensor(tensor: Tensor, what: str) -> RGBImage:
-    t = tensor.detach().cpu()
-    if t.ndim == 4:
-        if t.shape[0] != 1:
-            raise ImageError(f"{what}: tensor batch of {t.shape[0]}; pass one image (1, C, H, W)")
-        t = t[0]
+def _from_tensor(tensor: Tensor, what: str, max_pixels: int) -> RGBImage:
+    shape = tuple(tensor.shape)
+    t = tensor[0] if tensor.ndim == 4 and shape[0] == 1 else tensor
     if t.ndim == 2:
         t = t.unsqueeze(0)
+    if tensor.ndim == 4 and shape[0] != 1:
+        raise ImageError(f"{what}: tensor batch of {shape[0]}; pass one image (1, C, H, W)")
     if t.ndim != 3 or t.shape[0] not in (1, 3, 4):
-        raise ImageError(f"{what}: tensor of shape {tuple(tensor.shape)}; expected (C, H, W) with C in 1, 3, 4")
-    t = t.float() / 255.0 if t.dtype == torch.uint8 else t.float()
-    if not torch.isfinite(t).all():
-        raise ImageError(f"{what}: the tensor holds NaN or infinite values")
-    if t.shape[0] == 1:
-        t = t.expand(3, -1, -1)
-    t = t.clamp(0, 1).unsqueeze(0).contiguous()
-    return RGBImage(t[:, :3].contiguous(), t[:, 3:4].contiguous() if t.shape[1] == 4 else None)
+        raise ImageError(f"{what}: tensor of shape {shape}; expected (C, H, W) with C in 1, 3, 4")
+    try:
+        t = t.detach().to("cpu")
+        if t.is_floating_point():
+            t = t.double()
+        values = t.permute(1, 2, 0).numpy()
+    except (RuntimeError, TypeError, NotImplementedError) as exc:
+        raise ImageError(f"{what}: a {t.dtype} tensor can't be read ({exc})", hint="pass a plain CPU tensor") from exc
+    return _from_channels_last(values, what, max_pixels)
 
 
 def load_image(source: ImageInput, what: str = "image", *, max_pixels: int = DEFAULT_MAX_PIXELS) -> RGBImage:
     """Read ``source`` into an :class:`RGBImage`. ``what`` names it in error messages.
 
-    Raises :class:`~style_core.errors.ImageError` with a one-line reason for a missing, empty,
-    corrupt, non-image, too large (more than ``max_pixels``) or too small input.
+    Pixel values are read as this module's docstring says. Raises
+    :class:`~style_core.errors.ImageError` with a one-line reason for a missing, empty, corrupt,
+    non-image, too large (more than ``max_pixels``), too small or ambiguous input.
     """
     if isinstance(source, (str, os.PathLike)):
-        image = _from_pil(_open_path(Path(source), what, max_pixels))
+        image = _from_pil(_open_path(Path(source), what, max_pixels), f"{what} '{source}'", max_pixels)
     elif isinstance(source, Image.Image):
-        _check_pixels(source, what, max_pixels)
-        image = _from_pil(source)
+        _check_pixels(source.size, what, max_pixels)
+        image = _from_pil(source, what, max_pixels)
     elif isinstance(source, np.ndarray):
-        image = _from_numpy(source, what)
+        image = _from_numpy(source, what, max_pixels)
     elif isinstance(source, Tensor):
-        image = _from_tensor(source, what)
+        image = _from_tensor(source, what, max_pixels)
     else:
         raise ImageError(f"{what}: can't read a {type(source).__name__}; pass a path, PIL image, numpy array or tensor")
-    width, height = image.size
-    if min(width, height) < MIN_SIDE:
-        raise ImageError(f"{what}: {width}x{height} is too small; each side must be at least {MIN_SIDE} pixels")
+    _check_sides(image.size, what)
     return image
 
 
