@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +20,7 @@ from style_core.weights import (
     _TORCHVISION_INDEX,
     HUB_FILENAME,
     HUB_REPO,
+    HUB_REVISION,
     decode_quantized,
     hub_reachable,
     load_hub,
@@ -119,9 +122,9 @@ def test_bad_weight_files_name_the_problem(tmp_path: Path):
 class FakeHub:
     """A loopback HTTP server answering like the Hub for one file of one repo."""
 
-    def __init__(self, payload: bytes) -> None:
+    def __init__(self, payload: bytes, *, etag: str | None = None) -> None:
         self.payload = payload
-        self.etag = hashlib.sha256(payload).hexdigest()
+        self.etag = etag or hashlib.sha256(payload).hexdigest()
         self.requests: list[tuple[str, str]] = []
         hub = self
 
@@ -133,7 +136,7 @@ class FakeHub:
 
             def _answer(self, with_body: bool) -> None:
                 hub.requests.append((self.command, self.path))
-                expected = {f"/{HUB_REPO}/resolve/{rev}/{HUB_FILENAME}" for rev in ("main", COMMIT)}
+                expected = {f"/{HUB_REPO}/resolve/{rev}/{HUB_FILENAME}" for rev in ("main", COMMIT, HUB_REVISION)}
                 if self.path.split("?")[0] not in expected:
                     self.send_response(404)
                     self.send_header("X-Error-Code", "EntryNotFound")
@@ -218,3 +221,99 @@ def test_nothing_available_says_the_three_ways_out(monkeypatch):
         load_weights("auto")
     message = str(error.value)
     assert "HF_ENDPOINT" in message and "style-core[offline]" in message and "--weights PATH" in message
+
+
+# -- damaged or foreign weight files are refused when loaded, in one line naming the file
+
+
+def _saved(tmp_path: Path, state: dict, name: str = "vgg.safetensors") -> Path:
+    path = tmp_path / name
+    save_file(state, path) if path.suffix == ".safetensors" else torch.save(state, path)
+    return path
+
+
+def _refused(path: Path, pattern: str) -> str:
+    with pytest.raises(WeightsUnavailableError, match=pattern) as error:
+        load_weights(path)
+    message = str(error.value)
+    assert len(message.splitlines()) == 1 and str(path) in message
+    return message
+
+
+@pytest.mark.parametrize(
+    ("key", "where", "value"), [("features.10.weight", (0, 0, 0, 0), math.nan), ("features.0.bias", (3,), math.inf)]
+)
+def test_non_finite_weights_are_refused_at_load_not_reported_as_divergence(tmp_path, offline, key, where, value):
+    state = _torchvision_state(offline)
+    state[key][where] = value
+    message = _refused(_saved(tmp_path, state), r"(conv3_1 weight|conv1_1 bias) holds NaN or infinite values")
+    assert "damaged" in message and "style strength" not in message
+
+
+@pytest.mark.parametrize(
+    ("key", "change", "pattern"),
+    [
+        (
+            "features.5.weight",
+            lambda t: t[:, :, :2, :2],
+            r"conv2_1 weight has shape \(128, 64, 2, 2\); VGG-19's is \(128, 64, 3, 3\)",
+        ),
+        ("features.2.weight", lambda t: t[:32], r"conv1_2 weight has shape \(32, 64, 3, 3\)"),
+        ("features.0.bias", lambda t: t[:10], r"conv1_1 bias has shape \(10,\); VGG-19's is \(64,\)"),
+    ],
+)
+def test_wrong_shapes_are_refused_at_load(tmp_path, offline, key, change, pattern):
+    state = _torchvision_state(offline)
+    state[key] = change(state[key]).contiguous()
+    assert "VGG-19 file" in _refused(_saved(tmp_path, state), pattern)
+
+
+def test_a_missing_bias_or_a_non_tensor_is_refused(tmp_path, offline):
+    state = _torchvision_state(offline)
+    del state["features.7.bias"]
+    _refused(_saved(tmp_path, state), r"has features\.7\.weight but no features\.7\.bias")
+    state = _torchvision_state(offline)
+    state["features.0.weight"] = 3
+    _refused(_saved(tmp_path, state, "vgg.pth"), "features.0.weight is of type int, not a tensor")
+
+
+class _Model:
+    """Stands for a pickled model: an object that weights_only loading refuses."""
+
+
+def test_a_pickled_model_is_refused_in_one_line_without_unsafe_advice(tmp_path, offline):
+    path = _saved(tmp_path, {"model": _Model(), **_torchvision_state(offline)}, "model.pth")
+    message = _refused(path, "holds Python objects besides tensors")
+    assert "weights_only" not in message and "state_dict()" in message and ".safetensors" in message
+    (tmp_path / "noise.pth").write_bytes(bytes(range(256)) * 4)
+    _refused(tmp_path / "noise.pth", "not a readable PyTorch file")
+
+
+def test_the_hub_revision_is_pinned_to_a_commit():
+    assert re.fullmatch(r"[0-9a-f]{40}", HUB_REVISION)
+
+
+def test_a_download_that_does_not_match_its_etag_is_refused_and_removed(tmp_path, offline):
+    file = tmp_path / "served.safetensors"
+    save_file(_torchvision_state(offline), file)
+    good = file.read_bytes()
+    damaged = good[:-4096] + bytes(4096)  # the same length: only the hash tells
+    cache = tmp_path / "cache"
+    expect_refusal = pytest.raises(WeightsUnavailableError, match="not the expected file")
+    with FakeHub(damaged, etag=hashlib.sha256(good).hexdigest()) as hub, expect_refusal as error:
+        load_hub(endpoint=hub.url, cache_dir=cache, revision=COMMIT)
+    assert "run again" in str(error.value) and not list(cache.rglob("*.safetensors"))
+    assert not [p for p in cache.rglob("*") if p.is_file() and len(p.name) == 64]
+    with FakeHub(good) as hub:
+        _assert_same_network(load_hub(endpoint=hub.url, cache_dir=cache, revision=COMMIT), offline)
+
+
+def test_the_pinned_revision_is_checked_against_the_known_sha256(tmp_path, offline, monkeypatch):
+    file = tmp_path / "served.safetensors"
+    save_file(_torchvision_state(offline), file)
+    with FakeHub(file.read_bytes()) as hub:
+        with pytest.raises(WeightsUnavailableError, match="not the expected file"):
+            load_hub(endpoint=hub.url, cache_dir=tmp_path / "a")  # the real pin: this file is not the real one
+        assert hub.requests[0][1].startswith(f"/{HUB_REPO}/resolve/{HUB_REVISION}/")
+        monkeypatch.setattr("style_core.weights.HUB_SHA256", hub.etag)
+        _assert_same_network(load_hub(endpoint=hub.url, cache_dir=tmp_path / "b"), offline)
