@@ -28,8 +28,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from style_core.image import load_image, resize, size_for_long_side
+from style_core.job import network
 from style_core.metrics import STYLE_LAYERS, Ratios, Yardstick
-from style_core.stylize import network
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE.parent.parent / "shared" / "images"
@@ -76,6 +76,8 @@ def time_to_reach(events: list[dict], yardstick: Yardstick, target: Ratios, size
     curve = []
     reached = None
     for event in events:
+        if "image" not in event:
+            continue
         image = tensor(Path(event["image"]))
         if max(image.shape[-2:]) != size:
             continue
@@ -114,7 +116,7 @@ def efficiency(size: int) -> dict:
     height, width = size * 3 // 4, size
     image = torch.rand(1, 3, height, width, requires_grad=True)
     layers = [*STYLE_LAYERS, "relu4_2"]
-    from style_core.losses import gram_matrix
+    from style_core.style_losses.gram import gram_matrix
 
     def iteration() -> None:
         features = net(image, layers)

@@ -1,7 +1,7 @@
 """One style_core run with its default settings, in its own process (so its peak RSS is its own).
 
 Usage: run_style_core.py CONTENT STYLE OUT_DIR SIZE. Writes OUT_DIR/result.png, a PNG for each
-preview and OUT_DIR/events.json: [{"step", "stage", "elapsed", "image"}, ...].
+preview of the final stage and OUT_DIR/events.json: [{"step", "stage", "elapsed", "eta"[, "image"]}, ...].
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 started = time.perf_counter()  # before the imports: start-up counts, as it does for pastiche
 
-from style_core import stylize_iter  # noqa: E402
+from style_core import Finished, stylize_iter  # noqa: E402
 
 
 def main(content: str, style: str, out_dir: str, size: str) -> None:
@@ -21,12 +21,16 @@ def main(content: str, style: str, out_dir: str, size: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     events = []
     for event in stylize_iter(content, style, size=int(size), weights="offline", preview_every=2):
-        if event.image is None:
-            continue
-        path = out / ("result.png" if event.done else f"step-{event.step:04d}.png")
-        event.image.save(path)
         elapsed = time.perf_counter() - started
-        events.append({"step": event.step, "stage": event.stage, "elapsed": elapsed, "image": str(path)})
+        if isinstance(event, Finished):
+            event.result.save(out / "result.png")
+            break
+        record = {"step": event.step, "stage": event.stage, "elapsed": elapsed, "eta": event.eta}
+        if event.preview is not None and event.stage == event.num_stages:
+            path = out / f"step-{event.step:04d}.png"
+            event.preview.save(path)
+            record["image"] = str(path)
+        events.append(record)
     (out / "events.json").write_text(json.dumps(events))
 
 

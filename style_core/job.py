@@ -10,7 +10,6 @@ iteration. Planning lives in :mod:`~style_core.plan`, optimising in
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import platform
 import time
@@ -24,14 +23,17 @@ from . import __version__
 from .color import grey, match_color_statistics, match_luminance, recombine_luminance
 from .device import resolve_device
 from .errors import OutOfMemoryError, StyleCoreError
+from .evaluate import TiledEvaluator, WholeEvaluator
 from .events import Event, Finished, Result
-from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image, resize, size_for_long_side, to_pil
+from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image, resize, to_pil
 from .objective import Anchor, LossWeights, Objective, StyleTerm
-from .optimize import Convergence, StageOptimizer, autocast
+from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
 from .plan import Plan, Stage, make_plan
 from .report import Reporter
 from .settings import Settings
 from .style_losses import STYLE_LOSSES, blend
+from .targets import measure, measure_style
+from .tiles import core_side
 from .vgg import VGG19Features, deepest_layer
 from .weights import VGGWeights, load_weights
 
@@ -41,6 +43,15 @@ BASE_STYLE_WEIGHT = 14.0
 #: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; relu5_1, whose
 #: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.
 DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0, "relu5_1": 0.2}
+#: Memory for one tile's forward and backward pass on a CPU, in bytes; on CUDA, this share of
+#: the free memory.
+CPU_TILE_MEMORY = 1.5e9
+#: The content term is divided by the content's feature energy, but by no less than this share
+#: of the painting's (see :mod:`style_core.objective`).
+CONTENT_FLOOR = 0.5
+CUDA_TILE_SHARE = 0.5
+#: Memory for L-BFGS's curvature history, in bytes: big stages keep fewer pairs.
+HISTORY_MEMORY = 1e9
 
 
 @functools.lru_cache(maxsize=2)
@@ -72,18 +83,14 @@ def layer_shares(settings: Settings) -> dict[str, float]:
     return {name: weight / total for name, weight in zip(settings.style_layers, raw, strict=True)}
 
 
-@contextlib.contextmanager
-def _tf32(device: torch.device) -> Iterator[None]:
-    """TF32 matmuls and convolutions on CUDA while the block runs; the flags are restored after."""
-    if device.type != "cuda":
-        yield
-        return
-    saved = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
-    try:
-        yield
-    finally:
-        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = saved
+def tile_memory(device: torch.device) -> float:
+    """Bytes one tile's forward and backward pass may use on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return CUDA_TILE_SHARE * free
+    if device.type == "mps":
+        return CUDA_TILE_SHARE * torch.mps.recommended_max_memory()
+    return CPU_TILE_MEMORY
 
 
 def _as_list(styles: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
@@ -134,7 +141,11 @@ class Job:
         self.init = None if init is None else _as_image(init, "init image", max_pixels)
         self.anchor = anchor
         self.device = resolve_device(settings.device)
-        self.plan: Plan = make_plan(settings, self.content.size, refine=self.init is not None)
+        deepest = deepest_layer([*settings.content_layers, *settings.style_layers])
+        side = settings.tile_size or core_side(tile_memory(self.device), deepest)
+        self.plan: Plan = make_plan(
+            settings, self.content.size, core_side=side, deepest=deepest, refine=self.init is not None
+        )
 
     def __iter__(self) -> Iterator[Event]:
         return self.run()
@@ -190,23 +201,30 @@ class _Run:
     @torch.no_grad()
     def objective(self, stage: Stage) -> Objective:
         """Targets of one stage: content features at its size, style statistics at the style scale."""
-        content_features = self.net(resize(self.content, stage.width, stage.height), self.loss_weights.layers)
-        style_side = max(16, round(max(stage.width, stage.height) * self.settings.style_scale))
-        style_features = []
-        for style in self.styles:
-            style = resize(style, *size_for_long_side(style.shape[-1], style.shape[-2], style_side))
-            style_features.append(self.net(style, list(self.loss_weights.style_layers)))
+        content = resize(self.content, stage.width, stage.height)
         loss_class = STYLE_LOSSES[self.settings.style_loss]
+        losses = {name: loss_class(self.net.channels(name), self.generator) for name in self.loss_weights.style_layers}
+        content_layers = self.settings.content_layers
+        photo = measure(self.net, content, stage.tiles, maps=content_layers, losses=losses, energy=content_layers)
+        core = max(stage.tiles[0].core.width, stage.tiles[0].core.height)
+        side = max(stage.width, stage.height)
+        paintings = [
+            measure_style(self.net, style, side, self.settings.style_scale, losses, content_layers, core)
+            for style in self.styles
+        ]
+        painting_energy = blend([p.energy for p in paintings], self.blend)
+        content_scale = {
+            name: torch.maximum(photo.energy[name], CONTENT_FLOOR * painting_energy[name]) for name in content_layers
+        }
         terms = {}
-        for name in self.loss_weights.style_layers:
-            loss = loss_class(content_features[name].shape[1], self.generator)
-            target = blend([loss.statistics(f[name]) for f in style_features], self.blend)
-            terms[name] = StyleTerm(loss, target, loss.scale(loss.statistics(content_features[name]), target))
+        for name, loss in losses.items():
+            target = blend([p.statistics[name] for p in paintings], self.blend)
+            terms[name] = StyleTerm(loss, target, loss.scale(photo.statistics[name], target))
         anchor = self.job.anchor
         if anchor is not None:
             anchor = Anchor(anchor.image.to(self.device), anchor.mask.to(self.device), anchor.weight)
             anchor = anchor.resized(stage.width, stage.height)
-        return Objective(content_features, terms, self.loss_weights, anchor)
+        return Objective(photo.maps, content_scale, terms, self.loss_weights, anchor)
 
     def start_image(self, stage: Stage) -> Tensor:
         if self.job.init is not None:
@@ -217,18 +235,12 @@ class _Run:
             return resize(self.styles[0], stage.width, stage.height)
         return resize(self.content, stage.width, stage.height)
 
-    def evaluator(self, objective: Objective):
-        """The loss and gradient of an image against ``objective`` (see :data:`~style_core.optimize.Evaluate`)."""
-
-        def evaluate(image: Tensor) -> dict[str, float]:
-            with _tf32(self.device):
-                with autocast(self.device):
-                    features = self.net(image, objective.layers)
-                total, terms = objective(image, features)
-                total.backward()
-            return {name: float(value.detach()) for name, value in terms.items()} | {"total": float(total.detach())}
-
-        return evaluate
+    def evaluator(self, stage: Stage) -> Evaluate:
+        """The loss and gradient of a picture at ``stage``: at once, or tile by tile."""
+        objective = self.objective(stage)
+        if len(stage.tiles) == 1:
+            return WholeEvaluator(self.net, objective)
+        return TiledEvaluator(self.net, objective, stage.tiles)
 
     def finish(self, image: Tensor) -> Tensor:
         """The optimised image as it is shown: luminance recombined with the content's chroma."""
@@ -254,10 +266,16 @@ class _Run:
         plan = self.job.plan
         reporter = Reporter(plan, self.settings.preview_every, started)
         image: Tensor | None = None
+        curvature: float | None = None
         for index, stage in enumerate(plan.stages):
             reporter.begin_stage(index)
             start = self.start_image(stage) if image is None else resize(image, stage.width, stage.height)
-            optimizer = StageOptimizer(start, self.evaluator(self.objective(stage)), self.settings.optimizer)
+            if curvature is not None:  # the inverse curvature of a mean over pixels grows with their count
+                curvature *= stage.pixels / (image.shape[-1] * image.shape[-2])
+            history = max(2, min(LBFGS_HISTORY, int(HISTORY_MEMORY // (24 * stage.pixels))))
+            optimizer = StageOptimizer(
+                start, self.evaluator(stage), self.settings.optimizer, history=history, scale=curvature
+            )
             convergence = Convergence()
             for i in range(stage.steps):
                 losses = optimizer.step()
@@ -271,6 +289,6 @@ class _Run:
                 yield reporter.iteration(losses, preview)
                 if settled:
                     break
-            image = optimizer.current()
+            image, curvature = optimizer.current(), optimizer.curvature
         result = Result(self.finish(image), self.job.content.alpha, self.recipe())
         yield Finished(reporter.step, plan.width, plan.height, time.perf_counter() - started, result)

@@ -1,6 +1,9 @@
 """The objective of one stage: content, style and total-variation terms, their targets set once.
 
-- Content: mean squared error of features, divided by the target's mean square.
+- Content: mean squared error of features, divided by the target's mean square, but by no
+  less than a share of the painting's: a flat picture (a sky, a grey wall, a product on
+  white) has little feature energy, and dividing by it alone would hold the flat picture
+  so hard that the style could not paint over it.
 - Style: the chosen :mod:`style loss <style_core.style_losses>` per layer, each divided by its
   scale and weighted by the layer's share.
 - Total variation: :func:`kornia.losses.total_variation`, the mean absolute difference of
@@ -10,7 +13,10 @@
   optical flow with it (Ruder et al. 2016).
 
 Every term is computed in float32, whatever precision the network ran in, and its weight
-means the same at any image size.
+means the same at any image size. The content and style terms are written so that they can
+be evaluated on a whole picture at once or gathered tile by tile
+(:mod:`style_core.evaluate`): the content term is a sum over positions, and the style term a
+function of statistics that are means over positions.
 """
 
 from __future__ import annotations
@@ -23,13 +29,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .style_losses import Stats, StyleLoss
-
-
-def relative_mse(value: Tensor, target: Tensor) -> Tensor:
-    """``mean((value - target)²) / mean(target²)``: 1 when ``value`` is all zeros."""
-    target = target.float()
-    scale = target.square().mean().clamp_min(1e-12)
-    return (value.float() - target).square().mean() / scale
+from .tiles import Box
+from .vgg import stride
 
 
 def total_variation(image: Tensor) -> Tensor:
@@ -92,15 +93,13 @@ class StyleTerm:
     target: Stats
     scale: Tensor
 
-    def __call__(self, features: Tensor) -> Tensor:
-        return self.loss.distance(features, self.target) / self.scale
-
 
 class Objective:
     """The loss of one image size.
 
     Args:
-        content_targets: ``{layer: (1, C, H, W)}`` features of the content at this size.
+        content_targets: ``{layer: (1, C, h, w)}`` features of the content at this size.
+        content_scale: ``{layer: scalar}``: each content layer's squared error is divided by it.
         style_terms: ``{layer: StyleTerm}``.
         weights: the term weights.
         anchor: an optional picture to stay close to, at this size.
@@ -109,30 +108,52 @@ class Objective:
     def __init__(
         self,
         content_targets: Mapping[str, Tensor],
+        content_scale: Mapping[str, Tensor],
         style_terms: Mapping[str, StyleTerm],
         weights: LossWeights,
         anchor: Anchor | None = None,
     ) -> None:
         self.content_targets = {name: content_targets[name].detach().float() for name in weights.content_layers}
+        self.content_scale = {name: content_scale[name].clamp_min(1e-12) for name in weights.content_layers}
         self.style_terms = dict(style_terms)
         self.weights = weights
         self.anchor = anchor
 
     @property
     def layers(self) -> list[str]:
-        """Every layer whose activations :meth:`__call__` needs."""
+        """Every layer whose activations the terms need."""
         return self.weights.layers
 
-    def __call__(self, image: Tensor, features: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        """Total loss (scalar) and its weighted terms ``{"content", "style", "tv"}`` (and ``"anchor"``)."""
-        w = self.weights
-        content = sum(relative_mse(features[name], target) for name, target in self.content_targets.items())
-        style = sum(share * self.style_terms[name](features[name]) for name, share in w.style_layers.items())
-        terms = {
-            "content": w.content * content / len(self.content_targets),
-            "style": w.style * style,
-            "tv": w.tv * total_variation(image),
-        }
+    def content(self, features: Mapping[str, Tensor], core: Box | None = None) -> Tensor:
+        """The weighted content term of ``features`` (whole-picture features, or those of the
+        ``core`` box of the picture): summed over their positions, divided by the whole count."""
+        total = 0.0
+        for name, target in self.content_targets.items():
+            if core is not None:
+                step = stride(name)
+                target = target[..., core.top // step : core.bottom // step, core.left // step : core.right // step]
+            squared = (features[name].float() - target).square().sum()
+            total = total + squared / (self.content_targets[name].numel() * self.content_scale[name])
+        return self.weights.content * total / len(self.content_targets)
+
+    def style(self, features: Mapping[str, Tensor]) -> Tensor:
+        """The weighted style term of the whole picture's features."""
+        return self.weights.style * sum(
+            share * term.loss.distance(features[name], term.target) / term.scale
+            for name, share in self.weights.style_layers.items()
+            for term in (self.style_terms[name],)
+        )
+
+    def pixel_terms(self, image: Tensor) -> dict[str, Tensor]:
+        """The terms computed on the pixels themselves: total variation and the anchor."""
+        terms = {"tv": self.weights.tv * total_variation(image)}
         if self.anchor is not None:
             terms["anchor"] = self.anchor.weight * self.anchor(image)
+        return terms
+
+    def __call__(self, image: Tensor, features: Mapping[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        """Total loss (scalar) and its weighted terms ``{"content", "style", "tv"}`` (and ``"anchor"``),
+        from the whole picture's features."""
+        terms = {"content": self.content(features), "style": self.style(features)}
+        terms |= self.pixel_terms(image)
         return sum(terms.values()), terms

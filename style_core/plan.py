@@ -1,10 +1,15 @@
-"""Planning a run: the output size, and the coarse-to-fine stages with their iterations.
+"""Planning a run: the output size, the coarse-to-fine stages, their iterations and tiles.
 
-Stages grow by √2 in long side from ``start_size`` to the output size. A stage at a quarter
-of the final area costs about a quarter as much per iteration, so coarse stages get more
-iterations: they settle the layout and colours cheaply, and the few full-size iterations
-only refine the brush strokes. Refining a previous result (``init=``) skips the coarse
-stages: it starts at full size.
+Stages grow by √2 in long side from ``start_size`` to the output size. Iterations fall as
+stages grow, in proportion to ``side ** -STEP_EXPONENT``: the coarse stages are cheap and
+settle the composition and colours; the big ones only refine the texture, and the biggest
+get a few iterations, each worth many small ones. The quality presets count iterations at
+:data:`REFERENCE_SIDE`; ``steps`` sets the final stage's own count. Refining a previous
+result (``init=``) skips the coarse stages: it starts at full size.
+
+A stage bigger than a tile is computed tile by tile (:mod:`style_core.tiles`); its ``work``
+per iteration counts the pixels the network sees, margins and the extra gathering pass
+included, so that the time left is estimated honestly from the first iteration on.
 """
 
 from __future__ import annotations
@@ -14,13 +19,21 @@ from dataclasses import dataclass
 
 from .image import size_for_long_side
 from .settings import Settings
+from .tiles import Tile, layout
 
-#: Iterations at the final size per quality preset; coarser stages get more.
+#: Iterations at :data:`REFERENCE_SIDE` per quality preset.
 QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 10, "high": 30}
+#: The long side, in pixels, at which the presets count their iterations.
+REFERENCE_SIDE = 512
+#: Iterations of a stage fall as ``side ** -STEP_EXPONENT``.
+STEP_EXPONENT = 0.8
+#: The fewest iterations of a final stage (one L-BFGS step refines little).
+MIN_FINAL_STEPS = 2
 #: Each stage's long side is this factor above the previous one.
 GROWTH = math.sqrt(2)
-#: Iterations of a stage, relative to the final stage's, grow by this per stage coarser.
-COARSE_STEP_FACTOR = 1.5
+#: The gathering pass of a tiled iteration (a forward pass) costs this share of a forward and
+#: backward pass.
+GATHER_COST = 1 / 3
 #: The longest side an interactive door paints at, per device kind, when it paints at the
 #: picture's own size: what the memory holds (with tiles) in a time a person waits for.
 DEVICE_MAX_SIZE: dict[str, int] = {"cpu": 4096, "mps": 4096, "cuda": 8192}
@@ -28,16 +41,29 @@ DEVICE_MAX_SIZE: dict[str, int] = {"cpu": 4096, "mps": 4096, "cuda": 8192}
 
 @dataclass(frozen=True)
 class Stage:
-    """One size of the schedule: ``width`` x ``height`` pixels, ``steps`` iterations at most."""
+    """One size of the schedule: ``width`` x ``height`` pixels, at most ``steps`` iterations,
+    computed over ``tiles`` (one tile: the whole picture at once)."""
 
     width: int
     height: int
     steps: int
+    tiles: tuple[Tile, ...]
 
     @property
     def pixels(self) -> int:
-        """The cost of one iteration, in pixels (the network's work grows with them)."""
         return self.width * self.height
+
+    @property
+    def work(self) -> float:
+        """The cost of one iteration, in pixels through the network's forward and backward pass."""
+        if len(self.tiles) == 1:
+            return float(self.pixels)
+        return (1 + GATHER_COST) * sum(tile.crop.pixels for tile in self.tiles)
+
+    @property
+    def target_work(self) -> float:
+        """The cost of the stage's targets: forward passes over the content and a painting."""
+        return 2 * GATHER_COST * sum(tile.crop.pixels for tile in self.tiles)
 
 
 @dataclass(frozen=True)
@@ -48,6 +74,11 @@ class Plan:
     height: int
     stages: tuple[Stage, ...]
 
+    @property
+    def work(self) -> float:
+        """The planned work of the whole run (see :attr:`Stage.work`)."""
+        return sum(stage.target_work + stage.steps * stage.work for stage in self.stages)
+
 
 def stage_sides(size: int, start_size: int) -> list[int]:
     """Long sides from coarse to fine, ending at ``size``; just ``[size]`` if it is small."""
@@ -57,21 +88,27 @@ def stage_sides(size: int, start_size: int) -> list[int]:
     return sides
 
 
-def final_steps(settings: Settings) -> int:
-    """Iterations at full size: ``steps`` when set, else the quality's."""
-    return settings.steps or QUALITY_STEPS[settings.quality]
+def final_steps(settings: Settings, side: int) -> int:
+    """Iterations of the final stage, of long side ``side``: ``steps`` when set, else the quality's."""
+    if settings.steps:
+        return settings.steps
+    steps = QUALITY_STEPS[settings.quality] * (REFERENCE_SIDE / side) ** STEP_EXPONENT
+    return max(MIN_FINAL_STEPS, round(steps))
 
 
-def make_plan(settings: Settings, content_size: tuple[int, int], *, refine: bool = False) -> Plan:
-    """The plan for a content of ``content_size`` (width, height); ``refine`` runs the full size only."""
+def make_plan(
+    settings: Settings, content_size: tuple[int, int], *, core_side: int, deepest: str, refine: bool = False
+) -> Plan:
+    """The plan for a content of ``content_size`` (width, height), with tiles' cores of about
+    ``core_side`` pixels for a network up to ``deepest``; ``refine`` runs the full size only."""
     width, height = size_for_long_side(*content_size, settings.size or max(content_size))
-    sides = [max(width, height)] if refine else stage_sides(max(width, height), settings.start_size)
-    last = len(sides) - 1
-    stages = tuple(
-        Stage(
-            *size_for_long_side(width, height, side),
-            steps=max(1, round(final_steps(settings) * COARSE_STEP_FACTOR ** (last - i))),
-        )
-        for i, side in enumerate(sides)
-    )
-    return Plan(width, height, stages)
+    final_side = max(width, height)
+    sides = [final_side] if refine else stage_sides(final_side, settings.start_size)
+    last = final_steps(settings, final_side)
+    stages = []
+    for side in sides:
+        stage_width, stage_height = size_for_long_side(width, height, side)
+        steps = max(1, round(last * (final_side / side) ** STEP_EXPONENT))
+        tiles = tuple(layout(stage_width, stage_height, core_side, deepest))
+        stages.append(Stage(stage_width, stage_height, steps, tiles))
+    return Plan(width, height, tuple(stages))

@@ -10,9 +10,10 @@ from .plan import Plan
 
 
 class Reporter:
-    """Keeps the clock of a run. Work is counted in pixels per iteration, so a full-size
-    iteration weighs as much as it costs; the time left is the work left at the pace of the
-    current stage.
+    """Keeps the clock of a run. Work is counted as each stage's
+    :attr:`~style_core.plan.Stage.target_work` and :attr:`~style_core.plan.Stage.work` per
+    iteration, so that each part weighs as much as it costs; the time left is the work left at
+    the pace of the run so far (loading the network and the images aside).
 
     Args:
         plan: the run's stages.
@@ -28,13 +29,14 @@ class Reporter:
         self.step = 0
         self.work_done = 0.0
         self.stage_index = 0
-        self.stage_started = started
-        self.stage_work = 0.0
+        self.working_since: float | None = None
 
     def begin_stage(self, index: int) -> None:
+        """Stage ``index`` begins: its targets are built next, then its iterations run."""
+        if self.working_since is None:
+            self.working_since = time.perf_counter()
         self.stage_index = index
-        self.stage_started = time.perf_counter()
-        self.stage_work = 0.0
+        self.work_done += self.plan.stages[index].target_work
 
     def wants_preview(self, iteration: int, last: bool) -> bool:
         """Whether the event after ``iteration`` (0-based, within the stage) shows the picture."""
@@ -48,10 +50,11 @@ class Reporter:
         """Count one iteration of the current stage and describe where the run stands."""
         stage = self.plan.stages[self.stage_index]
         self.step += 1
-        self.work_done += stage.pixels
-        self.stage_work += stage.pixels
-        total_work = sum(steps * s.pixels for steps, s in zip(self.planned, self.plan.stages, strict=True))
-        seconds_per_work = (time.perf_counter() - self.stage_started) / self.stage_work
+        self.work_done += stage.work
+        total_work = sum(
+            s.target_work + steps * s.work for steps, s in zip(self.planned, self.plan.stages, strict=True)
+        )
+        seconds_per_work = (time.perf_counter() - self.working_since) / self.work_done
         return Progress(
             step=self.step,
             total_steps=sum(self.planned),

@@ -176,6 +176,10 @@ class Settings:
         "int", 0, "Seed", "The same seed and settings give the same picture",
         minimum=0, maximum=2**31 - 1, step=1,
     )  # fmt: skip
+    tile_size: int = setting(
+        "int", 0, "Tile size", "Longest side in pixels of a tile's core; 0 sizes tiles to the device's memory",
+        minimum=0, maximum=8192, step=16, ui=False,
+    )  # fmt: skip
     preview_every: int = setting(
         "int", 5, "Preview every", "A preview image every this many iterations; 0 only at each stage's end",
         minimum=0, maximum=10_000, step=1, ui=False,

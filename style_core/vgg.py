@@ -70,6 +70,24 @@ TORCHVISION = InputConvention(
 CAFFE = InputConvention("caffe", bgr=True, scale=255.0, mean=(103.939, 116.779, 123.68))
 
 
+def stride(layer: str) -> int:
+    """How many input pixels one step of ``layer``'s feature map spans: 2 per pooling before it."""
+    return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[: LAYER_NAMES.index(layer)])
+
+
+def receptive_radius(layer: str) -> int:
+    """How far, in input pixels, a feature of ``layer`` sees from its own position: each 3x3
+    convolution adds one step of its stride, each 2x2 pooling half a window."""
+    radius, step = 0, 1
+    for name in LAYER_NAMES[: LAYER_NAMES.index(layer) + 1]:
+        if name.startswith("conv"):
+            radius += step
+        elif name.startswith("pool"):
+            radius += step
+            step *= 2
+    return radius
+
+
 def deepest_layer(layers: Iterable[str]) -> str:
     """The layer among ``layers`` that comes last in the network; raises on unknown names."""
     layers = list(layers)
@@ -116,9 +134,7 @@ class VGG19Features(nn.Module):
                     conv.bias.copy_(bias.reshape(-1))
                 layers[name] = conv
                 in_channels = weight.shape[0]
-            elif name.startswith("relu"):
-                layers[name] = nn.ReLU()
-            else:
+            elif name.startswith("pool"):
                 pool = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
                 layers[name] = pool(kernel_size=2, stride=2)
         self.layers = nn.ModuleDict(layers)
@@ -128,6 +144,11 @@ class VGG19Features(nn.Module):
         self.register_buffer("std", torch.tensor(convention.std).view(1, 3, 1, 1), persistent=False)
         self.requires_grad_(False)
         self.eval()
+
+    def channels(self, layer: str) -> int:
+        """The number of channels of ``layer``'s activations."""
+        convs = [name for name in self.layer_names[: self.layer_names.index(layer) + 1] if name.startswith("conv")]
+        return self.layers[convs[-1]].out_channels
 
     def normalize(self, image: Tensor) -> Tensor:
         """RGB [0, 1] ``(B, 3, H, W)`` to this weight set's input convention."""
@@ -145,15 +166,17 @@ class VGG19Features(nn.Module):
         if last not in self.layer_names:
             raise ValueError(f"layer {last} is beyond this extractor's last layer {self.layer_names[-1]}")
         x = self.normalize(image)
-        pools = sum(name.startswith("pool") for name in self.layer_names[: self.layer_names.index(last)])
-        short = 2**pools - min(x.shape[-2:])
-        if short > 0:  # a thin image: pad it (replicating its edge) so that every pooling has pixels
-            x = F.pad(x, (0, max(0, 2**pools - x.shape[-1]), 0, max(0, 2**pools - x.shape[-2])), mode="replicate")
+        least = stride(last)
+        if min(x.shape[-2:]) < least:  # a thin image: pad it (replicating its edge) so that every pooling has pixels
+            x = F.pad(x, (0, max(0, least - x.shape[-1]), 0, max(0, least - x.shape[-2])), mode="replicate")
         if x.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         out: dict[str, Tensor] = {}
+        previous = ""
         for name in self.layer_names:
-            x = self.layers[name](x)
+            # ReLU in place unless the convolution's output is wanted: half the memory
+            x = F.relu(x, inplace=previous not in wanted) if name.startswith("relu") else self.layers[name](x)
+            previous = name
             if name in wanted:
                 out[name] = x
             if name == last:

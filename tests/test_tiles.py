@@ -1,0 +1,103 @@
+"""Big pictures in tiles: exact features, the same loss and gradient as the whole, no seams."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from style_core import Job
+from style_core.evaluate import TiledEvaluator, WholeEvaluator
+from style_core.image import load_image, resize
+from style_core.job import network
+from style_core.tiles import core_side, layout, margin
+from style_core.vgg import receptive_radius, stride
+
+LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1")
+
+
+def test_margin_covers_the_deepest_receptive_field_on_the_stride_grid():
+    assert receptive_radius("relu5_1") == 85 and margin("relu5_1") == 96
+    assert margin("relu3_1") % stride("relu3_1") == 0 and margin("relu3_1") >= receptive_radius("relu3_1")
+
+
+@pytest.mark.parametrize(("width", "height", "core"), [(333, 250, 96), (1000, 17, 256), (64, 64, 512), (517, 400, 130)])
+def test_cores_partition_the_picture_on_the_stride_grid(width, height, core):
+    tiles = layout(width, height, core, "relu5_1")
+    covered = np.zeros((height, width), int)
+    for tile in tiles:
+        covered[tile.core.top : tile.core.bottom, tile.core.left : tile.core.right] += 1
+        assert tile.crop.top % 16 == 0 and tile.crop.left % 16 == 0 and tile.core.top % 16 == 0
+        assert tile.crop.top <= tile.core.top and tile.crop.bottom >= tile.core.bottom
+        assert tile.core.top - tile.crop.top in (tile.core.top, 96)  # the margin, or the picture's edge
+    assert (covered == 1).all()
+
+
+def test_core_side_fits_the_memory():
+    assert core_side(1.5e9, "relu5_1") > core_side(0.5e9, "relu5_1") > 0
+
+
+@pytest.fixture(scope="module")
+def net():
+    return network("offline", "max", "relu5_1", "cpu")[0]
+
+
+def test_core_features_equal_the_whole_pictures(net):
+    image = torch.rand(1, 3, 300, 360, generator=torch.Generator().manual_seed(0))
+    whole = net(image, LAYERS)
+    for tile in layout(360, 300, 112, "relu5_1"):
+        crop = net(tile.crop.of(image), LAYERS)
+        for name in LAYERS:
+            step = stride(name)
+            expected = whole[name][
+                ..., tile.core.top // step : tile.core.bottom // step, tile.core.left // step : tile.core.right // step
+            ]
+            torch.testing.assert_close(tile.core_of(crop[name], step), expected, rtol=1e-4, atol=1e-4)
+
+
+def _objective(content_image, style_image, style_loss: str, size: int):
+    """The objective of a real job's final stage, and a picture to evaluate it at."""
+    job = Job(content_image, style_image, {"size": size, "style_loss": style_loss, "tile_size": 4096})
+    from style_core.job import _Run
+
+    run = _Run(job)
+    stage = job.plan.stages[-1]
+    objective = run.objective(stage)
+    content = resize(load_image(content_image).rgb, stage.width, stage.height)
+    picture = (0.7 * content + 0.3 * torch.rand(content.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
+    return run.net, objective, picture, stage
+
+
+@pytest.mark.parametrize("style_loss", ["gram", "w2"])
+def test_tiled_loss_and_gradient_agree_with_the_whole(content_image, style_image, style_loss):
+    net, objective, picture, stage = _objective(content_image, style_image, style_loss, 320)
+    tiles = layout(stage.width, stage.height, 96, "relu5_1")
+    assert len(tiles) >= 6 and all(t.crop.pixels < stage.pixels for t in tiles)
+    results = []
+    for evaluate in (WholeEvaluator(net, objective), TiledEvaluator(net, objective, tiles)):
+        image = picture.clone().requires_grad_()
+        terms = evaluate(image)
+        results.append((terms, image.grad.clone()))
+    (whole_terms, whole_grad), (tiled_terms, tiled_grad) = results
+    for name in ("content", "style", "total"):
+        assert tiled_terms[name] == pytest.approx(whole_terms[name], rel=1e-4), name
+    assert float((tiled_grad - whole_grad).norm() / whole_grad.norm()) < 1e-4
+
+
+def _jumps(pixels: np.ndarray, axis: int) -> np.ndarray:
+    """Mean absolute difference between each line and the one before it, along ``axis``."""
+    return np.abs(np.diff(pixels.astype(float), axis=axis)).mean(axis=(1 - axis, 2))
+
+
+def test_a_flat_picture_painted_in_tiles_shows_no_seams(style_image):
+    flat = np.full((240, 320, 3), 128, np.uint8)
+    job = Job(flat, style_image, {"size": 320, "tile_size": 96, "steps": 5, "start_size": 320})
+    final = job.plan.stages[-1]
+    assert len(final.tiles) >= 6
+    pixels = np.asarray(job.result().image)
+    assert pixels.std() > 10  # the style took: not a flat picture any more
+    for axis, cuts in ((0, {t.core.top for t in final.tiles}), (1, {t.core.left for t in final.tiles})):
+        jumps = _jumps(pixels, axis)
+        for cut in sorted(cuts - {0}):
+            around = np.concatenate([jumps[cut - 9 : cut - 2], jumps[cut + 1 : cut + 8]])
+            assert jumps[cut - 1] < 1.5 * np.median(around) + 1, (axis, cut, jumps[cut - 1], np.median(around))
