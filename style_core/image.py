@@ -56,8 +56,7 @@ class RGBImage:
         return self.rgb.shape[-1], self.rgb.shape[-2]
 
 
-def _open_path(path: Path, what: str, max_pixels: int) -> Image.Image:
-    name = f"{what} '{path}'"
+def _open_path(path: Path, name: str, max_pixels: int) -> Image.Image:
     try:
         if not path.exists():
             raise ImageError(f"{name}: no such file")
@@ -208,7 +207,8 @@ def load_image(source: ImageInput, what: str = "image", *, max_pixels: int = DEF
     non-image, too large (more than ``max_pixels``), too small or ambiguous input.
     """
     if isinstance(source, (str, os.PathLike)):
-        image = _from_pil(_open_path(Path(source), what, max_pixels), f"{what} '{source}'", max_pixels)
+        what = f"{what} '{source}'"
+        image = _from_pil(_open_path(Path(source), what, max_pixels), what, max_pixels)
     elif isinstance(source, Image.Image):
         _check_pixels(source.size, what, max_pixels)
         image = _from_pil(source, what, max_pixels)
