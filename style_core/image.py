@@ -4,7 +4,8 @@ EXIF orientation is applied; greyscale, palette, RGBA, CMYK and 16-bit images ar
 an alpha channel is kept apart as ``(1, 1, H, W)`` so the caller can carry it to the output.
 
 How pixel values are read: the storage type decides when it says how many bits it holds,
-otherwise the values do; what could mean two things is refused, never guessed.
+otherwise the values do, by the rules below; values that fit none of them (0-255 floats,
+negative numbers) are refused with the range found and the way to scale them, never clipped.
 
 - ``uint8``: 0-255. ``uint16``: 0-65535. ``bool``: False black, True white.
 - Other whole-number types (``int8``-``int64``, ``uint32``, ``uint64``; torch's integer tensors):
