@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,10 +37,18 @@ def torch_wheel() -> Path:
 
 
 @pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory, torch_wheel: Path) -> Path:
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory, torch_wheel: Path) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("wheelhouse")
     fill_wheelhouse(folder, torch_wheel, project_dependencies(ROOT / "pyproject.toml"))
-    return folder
+    yield folder
+    shutil.rmtree(folder)  # a few hundred MB
+
+
+@pytest.fixture
+def venv(tmp_path: Path) -> Iterator[Path]:
+    """Where setup.sh makes its venv; removed after the test (about 1 GB)."""
+    yield tmp_path / "venv"
+    shutil.rmtree(tmp_path / "venv", ignore_errors=True)
 
 
 @pytest.fixture
@@ -85,10 +94,9 @@ def _torch_of(venv: Path) -> str:
     ).stdout.strip()
 
 
-def test_torch_comes_from_the_package_index_when_none_is_on_disk(tmp_path, project, wheelhouse, torch_wheel):
+def test_torch_comes_from_the_package_index_when_none_is_on_disk(project, venv, wheelhouse, torch_wheel):
     """No pip configuration, no local wheels: torch is installed from the index, and setup says so.
     On a Debian testing machine (/etc/debian_version = "trixie/sid") where that file exists."""
-    venv = tmp_path / "venv"
     debian = "trixie/sid" if Path("/etc/debian_version").is_file() else None
     with SimpleIndex(wheelhouse) as index:
         done = run_setup(project, venv, pip_environment(PIP_INDEX_URL=index.url), debian_version=debian)
@@ -103,9 +111,9 @@ def test_torch_comes_from_the_package_index_when_none_is_on_disk(tmp_path, proje
     assert _torch_of(venv) == wheel_version(torch_wheel)
 
 
-def test_a_torch_wheel_on_disk_is_preferred_to_the_index(tmp_path, project, wheelhouse, torch_wheel):
+def test_a_torch_wheel_on_disk_is_preferred_to_the_index(tmp_path, project, venv, wheelhouse, torch_wheel):
     """The same index, and a find-links folder holding the same wheel: torch comes from the folder."""
-    venv, links = tmp_path / "venv", tmp_path / "links"
+    links = tmp_path / "links"
     links.mkdir()
     os.symlink(torch_wheel, links / torch_wheel.name)
     with SimpleIndex(wheelhouse) as index:
