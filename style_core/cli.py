@@ -98,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, default=Path("result.png"), help="where to write the result")
     parser.add_argument("--example", action="store_true", help="use the bundled example content and style")
     parser.add_argument("--init", metavar="PATH", help="a previous result to refine at full size")
+    parser.add_argument(
+        "--mask",
+        metavar="PATH",
+        action="append",
+        dest="masks",
+        help="where a style paints (white), once per style in order; the rest of the photo is kept",
+    )
+    parser.add_argument(
+        "--style-mask",
+        metavar="PATH",
+        action="append",
+        dest="style_masks",
+        help="the part of a painting (white) its style is taken from, once per style in order ('none': all of it)",
+    )
     parser.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="16 for .png/.tif output")
     parser.add_argument("--save-every", metavar="DIR", type=Path, help="write each preview into DIR")
     parser.add_argument("--json", action="store_true", help="print one JSON record per line instead of a bar")
@@ -167,12 +181,15 @@ def _stylise(args: argparse.Namespace, reporter: Reporter) -> None:
     from .output import check_output, save_preview
 
     content, styles = _inputs(args)
-    output = check_output(args.output, bit_depth=args.bit_depth, inputs=[content, *styles, args.init])
+    output = check_output(
+        args.output, bit_depth=args.bit_depth, inputs=[content, *styles, args.init, *(args.masks or ())]
+    )
     if args.save_every is not None:
         if args.save_every.exists() and not args.save_every.is_dir():
             raise UsageError(f"--save-every '{args.save_every}' is a file, not a folder", hint="give a folder")
         args.save_every.mkdir(parents=True, exist_ok=True)
-    job = Job(content, styles, settings_from_args(args), init=args.init)
+    style_masks = None if args.style_masks is None else [None if m == "none" else m for m in args.style_masks]
+    job = Job(content, styles, settings_from_args(args), masks=args.masks, style_masks=style_masks, init=args.init)
     for event in job.run():
         if isinstance(event, Finished):
             event.result.save(output, bit_depth=args.bit_depth)

@@ -30,7 +30,7 @@ from torch import Tensor
 from .objective import Objective
 from .optimize import autocast
 from .style_losses import Stats
-from .targets import measure
+from .targets import Request, core_weight, mass, measure
 from .tiles import Tile
 from .vgg import VGG19Features, stride
 
@@ -74,49 +74,61 @@ class TiledEvaluator:
 
     def __init__(self, network: VGG19Features, objective: Objective, tiles: Sequence[Tile]) -> None:
         self.network, self.objective, self.tiles = network, objective, list(tiles)
-        self.style_layers = list(objective.weights.style_layers)
+        self.requests = {i: Request(t.layer, t.loss, t.weight) for i, t in enumerate(objective.style_terms)}
 
     def _features(self, crop: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
         with autocast(crop.device):
             return self.network(crop, layers)
 
-    def gather(self, image: Tensor) -> dict[str, Stats]:
-        """Each style layer's statistics of the whole picture, merged over its tiles."""
-        losses = {name: self.objective.style_terms[name].loss for name in self.style_layers}
+    def gather(self, image: Tensor) -> dict[int, Stats]:
+        """Each style term's statistics of the whole picture, merged over its tiles."""
         with autocast(image.device):
-            return measure(self.network, image.detach(), self.tiles, losses=losses).statistics
+            return measure(self.network, image.detach(), self.tiles, requests=self.requests).statistics
 
-    def residual(self, statistics: dict[str, Stats]) -> tuple[Tensor, dict[str, Stats]]:
-        """The style term of the gathered statistics and its gradient with respect to them."""
-        leaves = {name: {k: v.detach().requires_grad_() for k, v in s.items()} for name, s in statistics.items()}
-        objective = self.objective
-        style = objective.weights.style * sum(
-            share * term.loss.compare(leaves[name], term.target) / term.scale
-            for name, share in objective.weights.style_layers.items()
-            for term in (objective.style_terms[name],)
-        )
-        style.backward()
-        return style.detach(), {name: {key: value.grad for key, value in s.items()} for name, s in leaves.items()}
+    def residual(self, whole: dict[int, Stats]) -> tuple[Tensor, dict[int, Stats]]:
+        """The style term of the whole picture's statistics, and each term's gradient of its
+        distance with respect to them (the global residual)."""
+        style, residual = 0.0, {}
+        for i, term in enumerate(self.objective.style_terms):
+            leaves = {key: value.detach().requires_grad_() for key, value in whole[i].items()}
+            distance = term.loss.compare(leaves, term.target)
+            distance.backward()
+            residual[i] = {key: value.grad for key, value in leaves.items()}
+            style = style + self.objective.weights.style * term.share * distance.detach() / term.scale
+        return style, residual
+
+    def masses(self, image: Tensor) -> dict[int, float]:
+        """How much each term's region counts over the whole picture (positions or weights)."""
+        height, width = image.shape[-2:]
+        masses = {}
+        for i, term in enumerate(self.objective.style_terms):
+            step = stride(term.layer)
+            masses[i] = float(term.weight.sum()) if term.weight is not None else (height // step) * (width // step)
+        return masses
 
     def __call__(self, image: Tensor) -> dict[str, float]:
         objective = self.objective
-        height, width = image.shape[-2:]
+        masses = self.masses(image)
         with tf32(image.device):
-            style, residual = self.residual(self.gather(image))
+            whole = self.gather(image)
+            style, residual = self.residual(whole)
             if image.grad is None:
                 image.grad = torch.zeros_like(image)
             content = torch.zeros((), device=image.device)
             for tile in self.tiles:
                 crop = tile.crop.of(image.detach()).clone().requires_grad_()
                 features = self._features(crop, objective.layers)
-                core = {name: tile.core_of(value, stride(name)) for name, value in features.items()}
-                tile_content = objective.content(core, tile.core)
+                cores = {name: tile.core_of(value, stride(name)) for name, value in features.items()}
+                tile_content = objective.content(cores, tile.core)
                 surrogate = tile_content
-                for name in self.style_layers:
-                    step = stride(name)
-                    share = core[name].shape[-2] * core[name].shape[-1] / ((height // step) * (width // step))
-                    stats = objective.style_terms[name].loss.statistics(core[name])
-                    surrogate = surrogate + share * sum((residual[name][k] * v.float()).sum() for k, v in stats.items())
+                for i, term in enumerate(objective.style_terms):
+                    core = cores[term.layer]
+                    weight = core_weight(term.weight, tile, stride(term.layer))
+                    share = mass(core, weight) / masses[i]
+                    if share > 0:
+                        stats = term.loss.statistics(core, weight)
+                        part = sum((residual[i][key] * value.float()).sum() for key, value in stats.items())
+                        surrogate = surrogate + objective.weights.style * term.share * share * part / term.scale
                 surrogate.backward()
                 tile.crop.of(image.grad).add_(crop.grad)
                 content = content + tile_content.detach()

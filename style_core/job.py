@@ -11,9 +11,11 @@ iteration. Planning lives in :mod:`~style_core.plan`, optimising in
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -22,17 +24,18 @@ from torch import Tensor
 from . import __version__
 from .color import grey, match_color_statistics, match_luminance, recombine_luminance
 from .device import resolve_device
-from .errors import OutOfMemoryError, StyleCoreError
+from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
 from .evaluate import TiledEvaluator, WholeEvaluator
 from .events import Event, Finished, Result
 from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image, resize, to_pil
+from .masks import MaskInput, at_resolution, load_masks
 from .objective import Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
 from .plan import Plan, Stage, make_plan
 from .report import Reporter
 from .settings import Settings
 from .style_losses import STYLE_LOSSES, blend
-from .targets import measure, measure_style
+from .targets import Request, measure, measure_style, region_at_layer
 from .tiles import core_side
 from .vgg import VGG19Features, deepest_layer
 from .weights import VGGWeights, load_weights
@@ -110,6 +113,10 @@ class Job:
         content: the photo: a path, a PIL image, a numpy array (H, W[, C]) or a tensor (C, H, W).
         styles: one style image or a list of them (same kinds as ``content``).
         settings: a :class:`~style_core.settings.Settings` or a mapping of its fields.
+        masks: one mask per style (see :mod:`style_core.masks`): each style paints only where
+            its mask is white; where no mask covers, the photo is kept as it is. Soft edges blend.
+        style_masks: per style, a mask of the painting (or None) whose white part the style is
+            taken from.
         init: a previous result (a :class:`~style_core.events.Result`, path, image or tensor)
             to refine: the run starts from it at full size.
         anchor: a picture to stay close to where its mask says (see
@@ -126,6 +133,8 @@ class Job:
         styles: ImageInput | Sequence[ImageInput],
         settings: Settings | Mapping[str, Any] | None = None,
         *,
+        masks: Sequence[MaskInput] | None = None,
+        style_masks: Sequence[MaskInput | None] | None = None,
         init: ImageInput | Result | None = None,
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -138,6 +147,8 @@ class Job:
         self.settings = settings.for_styles(len(style_list))
         self.content = load_image(content, "content image", max_pixels=max_pixels)
         self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+        self.masks = None if masks is None else self._masks(masks)
+        self.style_masks = self._style_masks(style_masks)
         self.init = None if init is None else _as_image(init, "init image", max_pixels)
         self.anchor = anchor
         self.device = resolve_device(settings.device)
@@ -146,6 +157,35 @@ class Job:
         self.plan: Plan = make_plan(
             settings, self.content.size, core_side=side, deepest=deepest, refine=self.init is not None
         )
+
+    def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:
+        if self.settings.style_blend is not None:
+            raise InvalidSettingError(
+                "style_blend weighs paintings blended over the whole picture; with masks each paints its own region",
+                hint="leave style_blend out",
+            )
+        if isinstance(masks, (str, os.PathLike)) or not isinstance(masks, Sequence):
+            masks = [masks]
+        loaded = load_masks(masks, "mask", [self.content.size] * len(self.styles))
+        for i, mask in enumerate(loaded):
+            if float(mask.max()) <= 0:
+                raise ImageError(f"mask {i + 1} is black everywhere: style {i + 1} would paint nothing")
+        return loaded
+
+    def _style_masks(self, style_masks: Sequence[MaskInput | None] | None) -> list[Tensor | None]:
+        if style_masks is None:
+            return [None] * len(self.styles)
+        if len(style_masks) != len(self.styles):
+            raise ImageError(
+                f"{len(style_masks)} style masks for {len(self.styles)} style images",
+                hint="give one per style image, in order (None where the whole painting counts)",
+            )
+        loaded = []
+        for i, (mask, style) in enumerate(zip(style_masks, self.styles, strict=True)):
+            loaded.append(None if mask is None else load_masks([mask], "style mask", [style.size])[0])
+            if loaded[-1] is not None and float(loaded[-1].max()) <= 0:
+                raise ImageError(f"style mask {i + 1} is black everywhere: no part of painting {i + 1} is left")
+        return loaded
 
     def __iter__(self) -> Iterator[Event]:
         return self.run()
@@ -167,6 +207,16 @@ class Job:
             if isinstance(event, Finished):
                 return event.result
         raise AssertionError("a run ended without a result")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Region:
+    """Part of the picture painted with some styles: their indices and blend weights, and its
+    mask (1, 1, H, W) at the content's size, or None for the whole picture."""
+
+    styles: tuple[int, ...]
+    blend: tuple[float, ...]
+    mask: Tensor | None
 
 
 class _Run:
@@ -198,33 +248,55 @@ class _Run:
             style_layers=layer_shares(settings),
         )
 
+    def regions(self) -> list[Region]:
+        """What each part of the picture is painted with: one region of all the styles blended,
+        or, with masks, one region per style."""
+        if self.job.masks is None:
+            return [Region(tuple(range(len(self.styles))), tuple(self.blend), None)]
+        return [Region((i,), (1.0,), mask.to(self.device)) for i, mask in enumerate(self.job.masks)]
+
     @torch.no_grad()
     def objective(self, stage: Stage) -> Objective:
         """Targets of one stage: content features at its size, style statistics at the style scale."""
+        settings, weights = self.settings, self.loss_weights
         content = resize(self.content, stage.width, stage.height)
-        loss_class = STYLE_LOSSES[self.settings.style_loss]
-        losses = {name: loss_class(self.net.channels(name), self.generator) for name in self.loss_weights.style_layers}
-        content_layers = self.settings.content_layers
-        photo = measure(self.net, content, stage.tiles, maps=content_layers, losses=losses, energy=content_layers)
+        loss_class = STYLE_LOSSES[settings.style_loss]
+        losses = {name: loss_class(self.net.channels(name), self.generator) for name in weights.style_layers}
+        deepest = deepest_layer(weights.layers)
+        regions = self.regions()
+        requests = {
+            (r, name): Request(name, loss, region_at_layer(region.mask, stage.width, stage.height, name, deepest))
+            for r, region in enumerate(regions)
+            for name, loss in losses.items()
+        }
+        content_layers = settings.content_layers
+        photo = measure(self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers)
         core = max(stage.tiles[0].core.width, stage.tiles[0].core.height)
         side = max(stage.width, stage.height)
-        paintings = [
-            measure_style(self.net, style, side, self.settings.style_scale, losses, content_layers, core)
-            for style in self.styles
-        ]
+        paintings = []
+        for style, style_mask in zip(self.styles, self.job.style_masks, strict=True):
+            mask = None if style_mask is None else style_mask.to(self.device)
+            style_requests = {name: Request(name, loss, mask) for name, loss in losses.items()}
+            paintings.append(
+                measure_style(self.net, style, side, settings.style_scale, style_requests, content_layers, core)
+            )
         painting_energy = blend([p.energy for p in paintings], self.blend)
         content_scale = {
             name: torch.maximum(photo.energy[name], CONTENT_FLOOR * painting_energy[name]) for name in content_layers
         }
-        terms = {}
-        for name, loss in losses.items():
-            target = blend([p.statistics[name] for p in paintings], self.blend)
-            terms[name] = StyleTerm(loss, target, loss.scale(photo.statistics[name], target))
+        coverage = [1.0 if region.mask is None else float(region.mask.mean()) for region in regions]
+        terms = []
+        for (r, name), request in requests.items():
+            region = regions[r]
+            target = blend([paintings[i].statistics[name] for i in region.styles], region.blend)
+            scale = request.loss.scale(photo.statistics[(r, name)], target)
+            share = weights.style_layers[name] * coverage[r] / sum(coverage)
+            terms.append(StyleTerm(name, request.loss, target, scale, share, request.weight))
         anchor = self.job.anchor
         if anchor is not None:
             anchor = Anchor(anchor.image.to(self.device), anchor.mask.to(self.device), anchor.weight)
             anchor = anchor.resized(stage.width, stage.height)
-        return Objective(photo.maps, content_scale, terms, self.loss_weights, anchor)
+        return Objective(photo.maps, content_scale, terms, weights, anchor)
 
     def start_image(self, stage: Stage) -> Tensor:
         if self.job.init is not None:
@@ -243,15 +315,21 @@ class _Run:
         return TiledEvaluator(self.net, objective, stage.tiles)
 
     def finish(self, image: Tensor) -> Tensor:
-        """The optimised image as it is shown: luminance recombined with the content's chroma."""
+        """The optimised image as it is shown: luminance recombined with the content's chroma;
+        with masks, the photo as it was wherever no mask covers (soft edges blend)."""
         if self.settings.preserve_colors == "luminance":
             image = recombine_luminance(image, self.content_color)
+        if self.job.masks is not None:
+            width, height = image.shape[-1], image.shape[-2]
+            cover = sum(at_resolution(mask.to(image.device), width, height) for mask in self.job.masks).clamp(0, 1)
+            image = cover * image + (1 - cover) * resize(self.content_color, width, height)
         return image.detach().float().clamp(0, 1).cpu()
 
     def recipe(self) -> dict[str, Any]:
         return {
             "settings": self.settings.as_dict(),
             "refined": self.job.init is not None,
+            "masks": 0 if self.job.masks is None else len(self.job.masks),
             "output_size": [self.job.plan.width, self.job.plan.height],
             "weights": {
                 "source": self.weights.source,

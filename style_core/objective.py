@@ -21,7 +21,7 @@ function of statistics that are means over positions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import kornia
@@ -87,11 +87,24 @@ class Anchor:
 
 @dataclass(frozen=True)
 class StyleTerm:
-    """One style layer's loss, its blended target and the scale its distance is divided by."""
+    """One style loss at one layer over one region: its target, its scale and its share.
 
+    Attributes:
+        layer: the VGG-19 layer.
+        loss: the loss, holding what it draws once (the sliced loss's directions).
+        target: the statistics to reach there.
+        scale: the loss's distance is divided by it.
+        share: its weight in the style term (the layer's share times the region's).
+        weight: the region at the layer's resolution over the whole picture, (1, 1, h, w) in
+            [0, 1]; None for the whole picture.
+    """
+
+    layer: str
     loss: StyleLoss
     target: Stats
     scale: Tensor
+    share: float
+    weight: Tensor | None = None
 
 
 class Objective:
@@ -100,7 +113,7 @@ class Objective:
     Args:
         content_targets: ``{layer: (1, C, h, w)}`` features of the content at this size.
         content_scale: ``{layer: scalar}``: each content layer's squared error is divided by it.
-        style_terms: ``{layer: StyleTerm}``.
+        style_terms: the style loss of each layer (and region).
         weights: the term weights.
         anchor: an optional picture to stay close to, at this size.
     """
@@ -109,13 +122,13 @@ class Objective:
         self,
         content_targets: Mapping[str, Tensor],
         content_scale: Mapping[str, Tensor],
-        style_terms: Mapping[str, StyleTerm],
+        style_terms: Sequence[StyleTerm],
         weights: LossWeights,
         anchor: Anchor | None = None,
     ) -> None:
         self.content_targets = {name: content_targets[name].detach().float() for name in weights.content_layers}
         self.content_scale = {name: content_scale[name].clamp_min(1e-12) for name in weights.content_layers}
-        self.style_terms = dict(style_terms)
+        self.style_terms = list(style_terms)
         self.weights = weights
         self.anchor = anchor
 
@@ -139,9 +152,8 @@ class Objective:
     def style(self, features: Mapping[str, Tensor]) -> Tensor:
         """The weighted style term of the whole picture's features."""
         return self.weights.style * sum(
-            share * term.loss.distance(features[name], term.target) / term.scale
-            for name, share in self.weights.style_layers.items()
-            for term in (self.style_terms[name],)
+            term.share * term.loss.distance(features[term.layer], term.target, term.weight) / term.scale
+            for term in self.style_terms
         )
 
     def pixel_terms(self, image: Tensor) -> dict[str, Tensor]:

@@ -59,7 +59,10 @@ class Tile:
     crop: Box
 
     def core_of(self, features: Tensor, layer_stride: int) -> Tensor:
-        """The core's part of ``(B, C, h, w)`` features of the crop at a layer of ``layer_stride``."""
+        """The core's part of ``(B, C, h, w)`` features of the crop at a layer of ``layer_stride``
+        (all of them when the tile is the whole picture, which may have been padded)."""
+        if self.core == self.crop:
+            return features
         top = (self.core.top - self.crop.top) // layer_stride
         left = (self.core.left - self.crop.left) // layer_stride
         bottom = (self.core.bottom - self.crop.top) // layer_stride

@@ -75,6 +75,13 @@ def stride(layer: str) -> int:
     return 2 ** sum(name.startswith("pool") for name in LAYER_NAMES[: LAYER_NAMES.index(layer)])
 
 
+def feature_size(width: int, height: int, layer: str, deepest: str) -> tuple[int, int]:
+    """(width, height) of ``layer``'s activations for a picture of ``width`` x ``height`` when the
+    network runs up to ``deepest`` (a picture too thin for it is padded first)."""
+    least, step = stride(deepest), stride(layer)
+    return max(width, least) // step, max(height, least) // step
+
+
 def receptive_radius(layer: str) -> int:
     """How far, in input pixels, a feature of ``layer`` sees from its own position: each 3x3
     convolution adds one step of its stride, each 2x2 pooling half a window."""

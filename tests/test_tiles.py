@@ -55,9 +55,10 @@ def test_core_features_equal_the_whole_pictures(net):
             torch.testing.assert_close(tile.core_of(crop[name], step), expected, rtol=1e-4, atol=1e-4)
 
 
-def _objective(content_image, style_image, style_loss: str, size: int):
+def _objective(content_image, style_image, style_loss: str, size: int, masks=None):
     """The objective of a real job's final stage, and a picture to evaluate it at."""
-    job = Job(content_image, style_image, {"size": size, "style_loss": style_loss, "tile_size": 4096})
+    settings = {"size": size, "style_loss": style_loss, "tile_size": 4096}
+    job = Job(content_image, style_image, settings, masks=masks)
     from style_core.job import _Run
 
     run = _Run(job)
@@ -68,9 +69,14 @@ def _objective(content_image, style_image, style_loss: str, size: int):
     return run.net, objective, picture, stage
 
 
-@pytest.mark.parametrize("style_loss", ["gram", "w2"])
-def test_tiled_loss_and_gradient_agree_with_the_whole(content_image, style_image, style_loss):
-    net, objective, picture, stage = _objective(content_image, style_image, style_loss, 320)
+@pytest.mark.parametrize(("style_loss", "masked"), [("gram", False), ("w2", False), ("gram", True)])
+def test_tiled_loss_and_gradient_agree_with_the_whole(content_image, style_image, style_loss, masked):
+    width, height = content_image.size
+    mask = np.zeros((height, width), np.float32)
+    mask[:, : width // 3] = 1.0
+    mask[:, width // 3 : width // 2] = 0.5  # a soft edge
+    masks = [mask] if masked else None
+    net, objective, picture, stage = _objective(content_image, style_image, style_loss, 320, masks)
     tiles = layout(stage.width, stage.height, 96, "relu5_1")
     assert len(tiles) >= 6 and all(t.crop.pixels < stage.pixels for t in tiles)
     results = []

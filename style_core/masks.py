@@ -1,0 +1,110 @@
+"""Masks: which part of the picture each style paints (and which part of a painting it is taken from).
+
+A mask is a greyscale picture of the content's size: white = this style, black = not,
+grey = a soft edge where styles (or the style and the untouched photo) blend. It may be a
+path, a PIL image (modes ``L``, ``1``, ``LA``, ``I``, ``I;16``, ``F``, or RGB(A) whose
+channels are equal), a numpy array (H, W) of booleans, uint8 (0-255), uint16 or floats in
+[0, 1], or a tensor (H, W), (1, H, W) or (1, 1, H, W) of floats in [0, 1] or uint8.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+
+from .errors import ImageError
+
+MaskInput = str | os.PathLike | Image.Image | np.ndarray | Tensor
+
+#: PIL modes read as they are; RGB(A) is read when its channels agree (a grey picture saved as colour).
+GREY_MODES = {"L": 255.0, "1": 1.0, "LA": 255.0, "I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0}
+
+
+def _from_pil(image: Image.Image, what: str) -> np.ndarray:
+    if image.mode in ("RGB", "RGBA"):
+        rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
+        if (np.abs(rgb - rgb[..., :1]) > 1).any():
+            raise ImageError(
+                f"{what} has colours; a mask is greyscale (white = this style, black = not)",
+                hint="save it as a greyscale picture",
+            )
+        return rgb[..., 0] / 255.0
+    if image.mode in GREY_MODES:
+        grey = image.getchannel(0) if image.mode == "LA" else image
+        return np.asarray(grey, dtype=np.float64) / GREY_MODES[image.mode]
+    if image.mode in ("I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        scale = 1.0 if image.mode == "F" or values.max() <= 1 else 255.0 if values.max() <= 255 else 65535.0
+        return values / scale
+    raise ImageError(f"{what}: a picture in mode {image.mode}; a mask is greyscale", hint="save it as greyscale (L)")
+
+
+def _from_array(array: np.ndarray, what: str) -> np.ndarray:
+    array = np.squeeze(array)
+    if array.ndim != 2:
+        raise ImageError(f"{what}: an array of shape {array.shape}; a mask is one channel (H, W)")
+    if array.dtype == bool:
+        return array.astype(np.float64)
+    if array.dtype == np.uint8:
+        return array / 255.0
+    if array.dtype == np.uint16:
+        return array / 65535.0
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
+            raise ImageError(f"{what}: float values outside [0, 1]", hint="scale the mask to 0-1")
+        return array.astype(np.float64)
+    raise ImageError(f"{what}: values of type {array.dtype}; a mask is bool, uint8, uint16 or float in [0, 1]")
+
+
+def load_mask(source: MaskInput, what: str, size: tuple[int, int]) -> Tensor:
+    """``source`` as a ``(1, 1, H, W)`` float32 map in [0, 1], checked to be ``size`` (width, height)."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"{what} '{path}': no such file")
+        try:
+            with Image.open(path) as image:
+                values = _from_pil(image, f"{what} '{path}'")
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageError(f"{what} '{path}': not a picture that can be read ({exc})", hint="save it as PNG") from exc
+    elif isinstance(source, Image.Image):
+        values = _from_pil(source, what)
+    elif isinstance(source, np.ndarray):
+        values = _from_array(source, what)
+    elif isinstance(source, Tensor):
+        tensor = source.detach().cpu()
+        values = _from_array(tensor.numpy() if tensor.dtype != torch.bfloat16 else tensor.float().numpy(), what)
+    else:
+        raise ImageError(f"{what}: can't read a {type(source).__name__}; pass a path, PIL image, array or tensor")
+    height, width = values.shape
+    if (width, height) != tuple(size):
+        raise ImageError(
+            f"{what} is {width}x{height}, the picture it masks is {size[0]}x{size[1]}",
+            hint=f"give a mask of {size[0]}x{size[1]} pixels",
+        )
+    return torch.from_numpy(values.astype(np.float32))[None, None]
+
+
+def load_masks(sources: Sequence[MaskInput], what: str, sizes: Sequence[tuple[int, int]]) -> list[Tensor]:
+    """One mask per picture of ``sizes``; ``what`` names them ("mask" → "mask 1", "mask 2", ...)."""
+    if len(sources) != len(sizes):
+        raise ImageError(f"{len(sources)} {what}s for {len(sizes)} style images; give one per style image, in order")
+    return [
+        load_mask(source, f"{what} {i + 1}", size) for i, (source, size) in enumerate(zip(sources, sizes, strict=True))
+    ]
+
+
+def at_resolution(mask: Tensor, width: int, height: int) -> Tensor:
+    """A ``(1, 1, H, W)`` mask averaged (or interpolated, when enlarging) to ``height x width``."""
+    if mask.shape[-2:] == (height, width):
+        return mask
+    if height <= mask.shape[-2] and width <= mask.shape[-1]:
+        return F.interpolate(mask, size=(height, width), mode="area")
+    return F.interpolate(mask, size=(height, width), mode="bilinear", align_corners=False).clamp(0, 1)
