@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -326,6 +326,9 @@ ODD_SHAPES = ((20, 90), (300, 20), (16, 16), (17, 63), (64, 16), (16, 400), (41,
 
 
 @settings(QUICK, max_examples=6)
+@example((20, 90), (40, 50), 0, {})  # the thin shapes of issue 13, always
+@example((300, 20), (16, 60), 1, {"style_scale": 0.1})
+@example((16, 400), (41, 29), 2, {})
 @given(
     st.sampled_from(ODD_SHAPES),
     st.tuples(st.integers(MIN_SIDE, 60), st.integers(MIN_SIDE, 60)),
