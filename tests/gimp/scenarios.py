@@ -1,10 +1,11 @@
 """Batch script for tests/test_gimp.py: runs inside GIMP 3 (python-fu-eval), not under pytest.
 
 The test prepends ``PARAMS = {...}`` (paths of the input images, the output folder, the
-plug-in's engine.json) and feeds the whole text to ``gimp-console-3.0 -b -``. Each scenario
-builds a small image, calls the plug-in non-interactively, exports the pixels to compare as
-PNGs, and records what happened; the findings go to ``PARAMS["out"]/results.json``. A failing
-scenario is recorded with its traceback, so one problem does not hide the others.
+installed plug-in's engine.json, a stand-in Python that interrupts the engine) and feeds the
+whole text to ``gimp-console-3.0 -b -``. Each scenario builds a small, clean image, calls the
+plug-in non-interactively, exports the pixels to compare as PNGs, and records what happened;
+the findings go to ``PARAMS["out"]/results.json``. A failing scenario is recorded with its
+traceback, so one problem does not hide the others.
 """
 
 import json
@@ -17,7 +18,8 @@ from gi.repository import Gimp, Gio
 PARAMS = globals().get("PARAMS", {})
 PROC_NAME = "python-fu-neural-style-transfer"
 OUT = PARAMS.get("out", "/tmp")
-QUICK = {"size": 64, "steps": 6}  # one stage; previews at steps 5 and 6 (new layer, then in place)
+#: One stage at the layer's own size (48x40); previews at steps 5 and 6 (a new layer, then in place).
+QUICK = {"steps": 6}
 
 
 def gfile(path):
@@ -68,12 +70,13 @@ def export_visible(image, path):
 
 
 def make_image(base_type, content_png, offsets):
-    """An 80x64 canvas with the content PNG as one layer at ``offsets``."""
+    """An 80x64 canvas with the content PNG as one layer at ``offsets``, marked clean."""
     image = Gimp.Image.new(80, 64, base_type)
     layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, gfile(content_png))
     image.insert_layer(layer, None, 0)
     layer.set_offsets(*offsets)
     layer.set_name("source")
+    image.clean_all()
     return image, layer
 
 
@@ -99,6 +102,7 @@ def run_scenario(name, base_type, content_png, arguments, select=None):
     try:
         if select is not None:
             image.select_rectangle(Gimp.ChannelOps.REPLACE, *select)
+            image.clean_all()
         images_before = len(Gimp.get_images())
         before = [describe(item, image) for item in image.get_layers()]
         source_png = export_layer(layer, os.path.join(OUT, f"{name}-source-before.png"))
@@ -110,6 +114,7 @@ def run_scenario(name, base_type, content_png, arguments, select=None):
             "message": message,
             "before": before,
             "after": after,
+            "dirty_after": image.is_dirty(),
             "leftover_images": len(Gimp.get_images()) - images_before,
             "source_before": source_png,
             "source_after": export_layer(layer, os.path.join(OUT, f"{name}-source-after.png")),
@@ -125,6 +130,20 @@ def run_scenario(name, base_type, content_png, arguments, select=None):
         image.delete()
 
 
+def describe_argument(spec):
+    """A procedure argument as GIMP holds it: name, label, help, type, range, default, choices."""
+    record = {"name": spec.name, "nick": spec.get_nick(), "blurb": spec.get_blurb(), "type": spec.value_type.name}
+    for field in ("minimum", "maximum", "default_value"):
+        if hasattr(spec, field):
+            value = getattr(spec, field)
+            record[field] = value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+    if isinstance(spec, Gimp.ParamChoice):
+        choice = Gimp.param_spec_choice_get_choice(spec)
+        record["choices"] = [[nick, choice.get_label(nick)] for nick in choice.list_nicks()]
+        record["default_value"] = Gimp.param_spec_choice_get_default(spec)
+    return record
+
+
 def registration():
     procedure = Gimp.get_pdb().lookup_procedure(PROC_NAME)
     if procedure is None:
@@ -134,7 +153,7 @@ def registration():
         "menu_paths": list(procedure.get_menu_paths()),
         "menu_label": procedure.get_menu_label(),
         "image_types": procedure.get_image_types(),
-        "arguments": [spec.name for spec in procedure.get_arguments()],
+        "arguments": [describe_argument(spec) for spec in procedure.get_arguments()],
     }
 
 
@@ -144,8 +163,10 @@ def with_engine_python(python, function):
     saved = config + ".saved"
     shutil.copyfile(config, saved)
     try:
+        with open(saved, encoding="utf-8") as file:
+            engine = json.load(file)
         with open(config, "w", encoding="utf-8") as file:
-            json.dump({"python": python}, file)
+            json.dump({**engine, "python": python}, file)
         return function()
     finally:
         shutil.move(saved, config)
@@ -157,13 +178,28 @@ def main():
     scenarios = {
         "registration": registration,
         "rgba": lambda: run_scenario("rgba", rgb, PARAMS["content_rgba"], style),
-        "grey": lambda: run_scenario("grey", grey, PARAMS["content_rgb"], style),
-        "selection": lambda: run_scenario("selection", rgb, PARAMS["content_rgba"], style, select=(15, 17, 20, 16)),
+        "grey": lambda: run_scenario(
+            "grey", grey, PARAMS["content_rgb"], {**style, "preview": False, "style-strength": 3.0, "steps": 20}
+        ),
+        "selection": lambda: run_scenario(  # 20x16 px painted at 64, then scaled back
+            "selection", rgb, PARAMS["content_rgba"], {**style, "size": 64}, select=(15, 17, 20, 16)
+        ),
+        "upscaled": lambda: run_scenario("upscaled", rgb, PARAMS["content_rgb"], {**style, "size": 32}),
         "two_styles": lambda: run_scenario(
             "two_styles",
             rgb,
             PARAMS["content_rgb"],
-            {**style, "style-file-2": PARAMS["style2"], "style-weight-2": 0.5, "preserve-colors": "luminance"},
+            {
+                **style,
+                "style-file-2": PARAMS["style2"],
+                "style-weight-2": 0.5,
+                "preserve-colors": "luminance",
+                "content-layers": "relu3_1, relu4_2",
+                "style-loss": "w2",
+            },
+        ),
+        "unknown_layer": lambda: run_scenario(
+            "unknown_layer", rgb, PARAMS["content_rgba"], {**style, "style-layers": "relu1_1 relu9_9"}
         ),
         "missing_style": lambda: run_scenario(
             "missing_style", rgb, PARAMS["content_rgba"], {**style, "style-file": PARAMS["missing"]}
@@ -174,6 +210,10 @@ def main():
         "missing_python": lambda: with_engine_python(
             "/nonexistent/bin/python",
             lambda: run_scenario("missing_python", rgb, PARAMS["content_rgba"], style),
+        ),
+        "cancelled": lambda: with_engine_python(
+            PARAMS["interrupting_python"],
+            lambda: run_scenario("cancelled", rgb, PARAMS["content_rgba"], {**style, "steps": 40}),
         ),
     }
     results = {}

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Filters > Artistic > Neural Style Transfer…: repaint a layer in the style of a painting.
+
+A GIMP 3 plug-in for style_core (Gatys et al. 2015: pixels optimised against VGG-19). GIMP's
+Python has no torch, so the work runs in the Python environment that has style_core:
+``style-core gimp install`` copies this folder to ``plug-ins/style-core/`` and writes beside it
+``schema.json`` (the engine's settings), ``protocol.py`` (the engine's record format) and
+``engine.json`` (its Python, weights, device, size cap and timings).
+
+Modules: this file registers the procedure and runs it; ``arguments`` builds its arguments from
+the schema and turns values back into engine options; ``dialog`` is the dialog; ``engine`` the
+engine client; ``layers`` the pixels in and out of GIMP; ``painting`` one run; ``progress`` the
+progress window. The result is a new layer above the source, in one undo step.
+"""
+
+import os
+import sys
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("GimpUi", "3.0")
+gi.require_version("Gegl", "0.4")
+gi.require_version("Gtk", "3.0")
+
+import arguments as args  # noqa: E402 - after gi's versions are chosen
+from engine import Cancelled, EngineConfig, PluginError  # noqa: E402
+from gi.repository import Gimp, GimpUi, GLib, GObject  # noqa: E402
+
+PROC_NAME = "python-fu-neural-style-transfer"
+HERE = os.path.dirname(os.path.abspath(__file__))
+FLAGS = GObject.ParamFlags.READWRITE
+
+
+def load_arguments() -> tuple[list, dict, EngineConfig]:
+    """The arguments from the installed schema and engine facts (a PluginError if not installed)."""
+    config = EngineConfig.load(HERE)
+    try:
+        schema = args.load_schema(HERE)
+    except (OSError, ValueError, KeyError) as exc:
+        raise PluginError(f"{os.path.join(HERE, args.SCHEMA_FILE)} can't be read ({exc}).") from None
+    return args.build(schema, config.raw), schema, config
+
+
+def add_argument(procedure: Gimp.Procedure, argument: args.Argument) -> None:
+    """Declare one argument on ``procedure`` as :mod:`arguments` describes it."""
+    name, nick, blurb = argument.name, argument.nick, argument.help
+    if argument.kind == "file":
+        procedure.add_file_argument(name, nick, blurb, Gimp.FileChooserAction.OPEN, True, None, FLAGS)
+    elif argument.kind == "int":
+        low, high = int(argument.minimum), int(argument.maximum)
+        procedure.add_int_argument(name, nick, blurb, low, high, int(argument.default), FLAGS)
+    elif argument.kind == "float":
+        low, high = argument.minimum, argument.maximum
+        procedure.add_double_argument(name, nick, blurb, low, high, float(argument.default), FLAGS)
+    elif argument.kind == "choice":
+        choice = Gimp.Choice.new()
+        for index, (value, label) in enumerate(argument.choices):
+            choice.add(value, index, label, "")
+        procedure.add_choice_argument(name, nick, blurb, choice, argument.default, FLAGS)
+    elif argument.kind == "boolean":
+        procedure.add_boolean_argument(name, nick, blurb, argument.default, FLAGS)
+    else:
+        procedure.add_string_argument(name, nick, blurb, argument.default, FLAGS)
+
+
+def values_of(config: Gimp.ProcedureConfig, arguments: list) -> dict:
+    """The config's values by argument name; files as local paths (None when unset)."""
+    values = {}
+    for argument in arguments:
+        value = config.get_property(argument.name)
+        if argument.kind == "file" and value is not None:
+            if value.get_path() is None:
+                raise PluginError(f"The style image {value.get_uri()} is not a local file: save a copy on disk.")
+            value = value.get_path()
+        values[argument.name] = value
+    return values
+
+
+def failure(procedure: Gimp.Procedure, status: Gimp.PDBStatusType, message: str):
+    error = GLib.Error.new_literal(Gimp.PlugIn.error_quark(), message, 0)
+    return procedure.new_return_values(status, error)
+
+
+def run(procedure, run_mode, image, drawables, config, data):
+    import dialog  # GTK, only when run
+    import layers
+    import painting
+    import progress as progress_ui
+
+    if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer) or drawables[0].is_group():
+        return failure(
+            procedure,
+            Gimp.PDBStatusType.CALLING_ERROR,
+            "Neural Style Transfer paints one layer: select exactly one (not a group, mask or channel).",
+        )
+    layer = drawables[0]
+    progress = None
+    try:
+        arguments, schema, engine = load_arguments()
+        if run_mode != Gimp.RunMode.NONINTERACTIVE:
+            GimpUi.init("style-core")
+        if run_mode == Gimp.RunMode.INTERACTIVE:
+            region = layers.region_of(image, layer, engine.min_side)
+            if not dialog.run_dialog(procedure, config, arguments, engine, image, region):
+                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+        job = painting.Painting(image, layer, arguments, schema, engine, values_of(config, arguments))
+        status = f"starting the engine… (about {job.estimate()} in all)"
+        if run_mode == Gimp.RunMode.NONINTERACTIVE:
+            progress = progress_ui.PdbProgress(status)
+        else:
+            progress = progress_ui.ProgressWindow(job.headline(), status)
+        job.run(progress)
+    except Cancelled:
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+    except PluginError as exc:
+        return failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(exc))
+    except Exception as exc:  # a bug: say so in GIMP rather than crash the plug-in
+        traceback.print_exc()
+        return failure(
+            procedure,
+            Gimp.PDBStatusType.EXECUTION_ERROR,
+            f"Neural Style Transfer failed unexpectedly ({type(exc).__name__}: {exc}); please report this bug.",
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+    return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
+
+
+class NeuralStyleTransfer(Gimp.PlugIn):
+    def do_query_procedures(self):
+        return [PROC_NAME]
+
+    def do_set_i18n(self, name):
+        return False
+
+    def do_create_procedure(self, name):
+        procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+        procedure.set_image_types("RGB*, GRAY*")
+        procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        procedure.set_menu_label("Neural Style Transfer…")
+        procedure.add_menu_path("<Image>/Filters/Artistic")
+        procedure.set_documentation(
+            "Repaint the layer in the style of a painting (neural style transfer)",
+            "Optimises the layer's pixels so that their VGG-19 features keep the layer's content and take "
+            "on the textures and colours of one or more style images (Gatys et al. 2015). The result is a "
+            "new layer above the source; with a selection it is masked to it. Runs style_core in the "
+            "Python environment recorded by 'style-core gimp install'.",
+            name,
+        )
+        procedure.set_attribution("style_core contributors", "style_core contributors", "2025")
+        try:
+            arguments = load_arguments()[0]
+        except PluginError:  # not installed: the procedure exists, and running it says what to do
+            arguments = []
+        for argument in arguments:
+            add_argument(procedure, argument)
+        return procedure
+
+
+Gimp.main(NeuralStyleTransfer.__gtype__, sys.argv)
