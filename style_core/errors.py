@@ -17,7 +17,7 @@ class StyleCoreError(Exception):
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         self.message = " ".join(message.split())
-        self.hint = self.default_hint if hint is None else hint
+        self.hint = " ".join((self.default_hint if hint is None else hint).split())
         super().__init__(f"{self.message}; {self.hint}" if self.hint else self.message)
 
 

@@ -258,7 +258,10 @@ def _number_words(spec: Spec, whole: bool) -> str:
 def _check_number(spec: Spec, value: Any, *, whole: bool) -> int | float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InvalidSettingError(f"{_number_words(spec, whole)}; got {value!r}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        raise InvalidSettingError(f"{_number_words(spec, whole)}; got a number too large to use") from None
     if not math.isfinite(number) or (whole and not number.is_integer()):
         raise InvalidSettingError(f"{_number_words(spec, whole)}; got {value!r}")
     if not spec.minimum <= number <= spec.maximum:
@@ -286,7 +289,7 @@ def _check_layers(spec: Spec, value: Any) -> tuple[str, ...]:
         raise InvalidSettingError(f"{spec.name} must name at least one layer of {', '.join(spec.choices)}")
     layers = tuple(names)
     for name in layers:
-        if name not in spec.choices:
+        if not isinstance(name, str) or name not in spec.choices:
             raise InvalidSettingError(f"{spec.name}: unknown layer {name!r}; choose from {', '.join(spec.choices)}")
     if len(set(layers)) != len(layers):
         raise InvalidSettingError(f"{spec.name} names a layer twice: {', '.join(layers)}")
