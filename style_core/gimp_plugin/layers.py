@@ -103,7 +103,12 @@ def export_style(source: str, path: str) -> None:
 
 @contextlib.contextmanager
 def untracked(image: Gimp.Image) -> Iterator[None]:
-    """Changes that leave no undo step and, if the image was clean, leave it clean."""
+    """Changes that leave no undo step and, if the image was clean, leave it clean.
+
+    A frozen undo stack records nothing but still marks the image as changed, hence the
+    ``clean_all``. It runs only when the image was clean just before this change, so an edit the
+    person makes while the engine runs keeps the image marked as changed.
+    """
     was_clean = not image.is_dirty()
     image.undo_freeze()
     try:

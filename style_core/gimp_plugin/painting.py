@@ -34,7 +34,7 @@ class Painting:
         self.image, self.layer, self.config = image, layer, config
         self.styles = args.styles(values)
         if not self.styles:
-            raise PluginError("Choose a style image (a painting) under 'Style image'.")
+            raise PluginError("Choose a style image (a painting) under 'Style image', with a weight above 0.")
         self.region = layers.region_of(image, layer, config.min_side)
         self.size = args.paint_size(values["size"], self.region.width, self.region.height, config.max_size)
         try:
