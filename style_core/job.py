@@ -153,9 +153,9 @@ class Job:
         self.anchor = anchor
         self.device = resolve_device(settings.device)
         deepest = deepest_layer([*settings.content_layers, *settings.style_layers])
-        side = settings.tile_size or core_side(tile_memory(self.device), deepest)
+        self.core_side = settings.tile_size or core_side(tile_memory(self.device), deepest)
         self.plan: Plan = make_plan(
-            settings, self.content.size, core_side=side, deepest=deepest, refine=self.init is not None
+            settings, self.content.size, core_side=self.core_side, deepest=deepest, refine=self.init is not None
         )
 
     def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:
@@ -271,14 +271,15 @@ class _Run:
         }
         content_layers = settings.content_layers
         photo = measure(self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers)
-        core = max(stage.tiles[0].core.width, stage.tiles[0].core.height)
         side = max(stage.width, stage.height)
         paintings = []
         for style, style_mask in zip(self.styles, self.job.style_masks, strict=True):
             mask = None if style_mask is None else style_mask.to(self.device)
             style_requests = {name: Request(name, loss, mask) for name, loss in losses.items()}
             paintings.append(
-                measure_style(self.net, style, side, settings.style_scale, style_requests, content_layers, core)
+                measure_style(
+                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.job.core_side
+                )
             )
         painting_energy = blend([p.energy for p in paintings], self.blend)
         content_scale = {

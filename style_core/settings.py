@@ -52,6 +52,8 @@ class Spec:
         ui: offered by the interactive doors (the app and the GIMP plug-in); the others
             (the device, the weights, ...) are the CLI's and the API's alone.
         per_style: one value per style image (``style_blend``).
+        zero: what 0 means, when it means something special ("the photo's own size"), for
+            doors to show beside the control.
     """
 
     name: str
@@ -67,6 +69,7 @@ class Spec:
     optional: bool = False
     ui: bool = True
     per_style: bool = False
+    zero: str | None = None
 
     def check(self, value: Any) -> Any:
         """``value`` normalised to this setting's type; :class:`InvalidSettingError` if it is not allowed."""
@@ -102,7 +105,7 @@ class Settings:
 
     size: int = setting(
         "int", 512, "Output size", "Long side of the result in pixels; 0 keeps the photo's own size",
-        tier="basic", minimum=0, maximum=8192, step=32,
+        tier="basic", minimum=0, maximum=8192, step=32, zero="the photo's own size",
     )  # fmt: skip
     quality: str = setting(
         "choice", "balanced", "Quality", "How many iterations: more is slower and more finished",
@@ -134,7 +137,7 @@ class Settings:
     )  # fmt: skip
     steps: int = setting(
         "int", 0, "Iterations", "Iterations at full size; 0 takes them from the quality",
-        minimum=0, maximum=10_000, step=1,
+        minimum=0, maximum=10_000, step=1, zero="set by the quality",
     )  # fmt: skip
     start: str = setting(
         "choice", "content", "Start from", "The picture the optimisation starts from",
@@ -178,11 +181,11 @@ class Settings:
     )  # fmt: skip
     tile_size: int = setting(
         "int", 0, "Tile size", "Longest side in pixels of a tile's core; 0 sizes tiles to the device's memory",
-        minimum=0, maximum=8192, step=16, ui=False,
+        minimum=0, maximum=8192, step=16, ui=False, zero="sized to the device's memory",
     )  # fmt: skip
     preview_every: int = setting(
         "int", 5, "Preview every", "A preview image every this many iterations; 0 only at each stage's end",
-        minimum=0, maximum=10_000, step=1, ui=False,
+        minimum=0, maximum=10_000, step=1, ui=False, zero="only at each stage's end",
     )  # fmt: skip
     device: str | None = setting(
         "text", None, "Device", "cuda, cuda:N, mps or cpu; none picks the best available", optional=True, ui=False,

@@ -83,7 +83,7 @@ def _cuts(length: int, core: int, align: int) -> list[int]:
     cuts = [0]
     for i in range(1, count):
         cut = round(length * i / count / align) * align
-        if cut > cuts[-1]:
+        if cuts[-1] < cut <= length - align:  # every core spans at least one step of the deepest layer
             cuts.append(cut)
     return [*cuts, length]
 

@@ -216,3 +216,31 @@ def test_settings_accept_numpy_numbers_and_a_single_layer_name(content_image, st
     )
     assert job.settings.size == 64 and type(job.settings.size) is int
     assert job.settings.style_layers == ("relu2_1",)
+
+
+@pytest.mark.parametrize("shape", [(16, 20), (20, 300), (300, 18)])
+def test_tiny_and_thin_pictures_paint_at_their_own_size(style_image, shape):
+    photo = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    result = stylize(photo, style_image, size=0, steps=4)
+    assert result.size == (shape[1], shape[0])
+
+
+def test_flat_pictures_take_the_style_like_a_busy_one(content_image, style_image):
+    """A grey wall and a sky have little feature energy; the content term must not hold them flat."""
+    net, _ = network("offline", "max", "relu5_1", "cpu")
+    style = _tensor(style_image)
+    height, width = 85, 128
+    ramp = np.linspace(0, 0.5, height)[:, None, None]
+    pictures = {
+        "photo": content_image,
+        "grey": np.full((height, width, 3), 128, np.uint8),
+        "sky": (np.array([90, 140, 220]) * (1 - ramp) * np.ones((1, width, 1))).astype(np.uint8),
+    }
+    ratios = {}
+    for name, picture in pictures.items():
+        result = Job(picture, style_image, {"size": 128}).result()
+        content = resize(
+            _tensor(picture if not isinstance(picture, np.ndarray) else Image.fromarray(picture)), *result.size
+        )
+        ratios[name] = Yardstick(net, content, style).ratios(result.rgb).style
+    assert ratios["grey"] < 2 * ratios["photo"] and ratios["sky"] < 2 * ratios["photo"], ratios

@@ -21,7 +21,9 @@ def test_margin_covers_the_deepest_receptive_field_on_the_stride_grid():
     assert margin("relu3_1") % stride("relu3_1") == 0 and margin("relu3_1") >= receptive_radius("relu3_1")
 
 
-@pytest.mark.parametrize(("width", "height", "core"), [(333, 250, 96), (1000, 17, 256), (64, 64, 512), (517, 400, 130)])
+@pytest.mark.parametrize(
+    ("width", "height", "core"), [(333, 250, 96), (1000, 17, 256), (64, 64, 512), (517, 400, 130), (20, 40, 16)]
+)
 def test_cores_partition_the_picture_on_the_stride_grid(width, height, core):
     tiles = layout(width, height, core, "relu5_1")
     covered = np.zeros((height, width), int)
@@ -30,6 +32,7 @@ def test_cores_partition_the_picture_on_the_stride_grid(width, height, core):
         assert tile.crop.top % 16 == 0 and tile.crop.left % 16 == 0 and tile.core.top % 16 == 0
         assert tile.crop.top <= tile.core.top and tile.crop.bottom >= tile.core.bottom
         assert tile.core.top - tile.crop.top in (tile.core.top, 96)  # the margin, or the picture's edge
+        assert min(tile.core.width, tile.core.height) >= min(16, width, height)  # a step of relu5_1 at least
     assert (covered == 1).all()
 
 
