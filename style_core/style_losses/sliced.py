@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from . import Stats, StyleLoss, positions
@@ -94,6 +95,19 @@ def quantiles_at(bins: Tensor, levels: Tensor) -> Tensor:
     return torch.lerp(bins.gather(1, lower), bins.gather(1, lower + 1), fraction.to(bins.dtype))
 
 
+def levels_of(bins: Tensor, values: Tensor) -> Tensor:
+    """Where ``(D, N)`` values lie in the quantile functions ``(D, L)`` (bin means, see
+    :func:`quantile_bins`): their levels in [0, 1], interpolated linearly between bin centres
+    (the inverse of :func:`quantiles_at`), ``(D, N)``."""
+    count = bins.shape[1]
+    bins = bins.contiguous()
+    upper = torch.searchsorted(bins, values.contiguous()).clamp(1, count - 1)
+    low, high = bins.gather(1, upper - 1), bins.gather(1, upper)
+    fraction = ((values - low) / (high - low).clamp_min(1e-12)).clamp(0, 1)
+    position = upper - 1 + fraction
+    return ((position + 0.5) / count).clamp(0, 1)
+
+
 class SlicedLoss(StyleLoss):
     """Sliced W2 over ``C`` fixed random directions. Statistics: ``{"quantiles": (C, L)}``."""
 
@@ -124,18 +138,39 @@ class SlicedLoss(StyleLoss):
     def distance(self, features: Tensor, target: Stats, weight: Tensor | None = None) -> Tensor:
         projections, weights = self._project(features, weight)
         order = _order(projections)
-        ordered = projections.gather(1, order)
+        # each position's target, for its rank: a constant, so the gradient needs no sort
         if weights is None:
-            return (ordered - self._by_rank(target["quantiles"], ordered.shape[1])).square().mean()
+            by_rank = self._by_rank(target["quantiles"], projections.shape[1])
+            matched = torch.empty_like(projections).scatter_(1, order, by_rank)
+            return F.mse_loss(projections, matched)
         mass = weights[order]
         levels = mass.cumsum(dim=1) - mass / 2
-        squared = (ordered - quantiles_at(target["quantiles"], levels)).square()
-        return (mass * squared).sum(dim=1).mean()
+        matched = torch.empty_like(projections).scatter_(1, order, quantiles_at(target["quantiles"], levels))
+        return (weights * (projections - matched).square()).sum(dim=1).mean()
 
     def scale(self, content: Stats, target: Stats) -> Tensor:
         style_energy = target["quantiles"].square().mean().clamp_min(1e-12)
         content_energy = content["quantiles"].square().mean().clamp_min(0.01 * style_energy)
         return (content_energy * style_energy).sqrt() / PULL
+
+    def compare(self, stats: Stats, target: Stats) -> Tensor:
+        """The distance from quantile functions: the mean squared difference of the bins."""
+        return (stats["quantiles"] - target["quantiles"]).square().mean()
+
+    def surrogate(
+        self, features: Tensor, weight: Tensor | None, whole: Stats, target: Stats, residual: Stats
+    ) -> Tensor:
+        """Each position's level is its projection's place in the whole picture's quantile
+        function (``whole``), so the part is compared to the target where the whole would be;
+        the squared differences to those (fixed) targets, weighted within the part, have the
+        whole distance's gradient there."""
+        projections, weights = self._project(features, weight)
+        levels = levels_of(whole["quantiles"], projections.detach())
+        goals = quantiles_at(target["quantiles"], levels).detach()
+        squared = (projections - goals).square()
+        if weights is None:
+            return squared.mean()
+        return (weights * squared).sum(dim=1).mean()
 
     def merge(self, parts: Sequence[tuple[Stats, float]]) -> Stats:
         """The quantile functions of the mixture of the parts (the whole's, up to the bins):

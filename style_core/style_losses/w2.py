@@ -8,7 +8,7 @@ covariance is ``Σ = M - μ μᵀ``. The distance is the squared W2 distance of 
     W2² = |μ - μs|² + tr Σ + tr Σs - 2 tr (Σs^½ Σ Σs^½)^½
 
 The style's ``Σs^½`` is constant for a stage: it is computed once per target, by an
-eigendecomposition in float64. Each evaluation then needs ``tr A^½`` of the symmetric
+eigendecomposition. Each evaluation then needs ``tr A^½`` of the symmetric
 ``A = Σs^½ Σ Σs^½``: the sum of the square roots of its eigenvalues, whose gradient is
 ``½ A^-½`` (no eigengap in it, so it stays finite for repeated eigenvalues).
 
@@ -68,17 +68,21 @@ class _Style:
     @classmethod
     def of(cls, target: Stats) -> _Style:
         mean, moment = target["mean"], target["moment"]
-        covariance = _covariance(mean.double(), moment.double()).cpu()
+        covariance = _covariance(mean.double().cpu(), moment.double().cpu())  # once, on the CPU (MPS has none)
         covariance = (covariance + covariance.T) / 2
         channels = covariance.shape[0]
         epsilon = REGULARIZATION * covariance.trace().clamp_min(1e-30) / channels
-        eigenvalues, vectors = torch.linalg.eigh(covariance + epsilon * torch.eye(channels, dtype=torch.float64))
+        covariance = covariance + epsilon * torch.eye(channels, dtype=covariance.dtype)
+        eigenvalues, vectors = torch.linalg.eigh(covariance)
         root = (vectors * eigenvalues.clamp_min(0).sqrt()) @ vectors.T
-
-        def back(value: Tensor) -> Tensor:
-            return value.to(device=moment.device, dtype=moment.dtype)
-
-        return cls(mean, back(root), back(covariance.trace() + channels * epsilon), back(epsilon))
+        dtype = torch.float32 if moment.device.type == "mps" else torch.float64
+        device = moment.device
+        return cls(
+            mean.to(device, dtype),
+            root.to(device, dtype),
+            covariance.trace().to(device, dtype),
+            epsilon.to(device, dtype),
+        )
 
 
 class W2Loss(MeanStyleLoss):
@@ -86,27 +90,32 @@ class W2Loss(MeanStyleLoss):
 
     def __init__(self, channels: int, generator: torch.Generator) -> None:
         super().__init__(channels, generator)
-        self._target: Tensor | None = None
-        self._style: _Style | None = None
+        #: Each target's constant parts, by the identity of its moment (kept alive with them):
+        #: an instance serves a layer for a stage, with a target per region.
+        self._styles: dict[int, tuple[Tensor, _Style]] = {}
 
     def statistics(self, features: Tensor, weight: Tensor | None = None) -> Stats:
         flat, weights = positions(features, weight)
         return {"mean": mean_over_positions(flat, weights), "moment": second_moment(flat, weights)}
 
     def _prepared(self, target: Stats) -> _Style:
-        """The target's constant parts, computed on first use and kept while it is the same target."""
-        if self._style is None or self._target is not target["moment"]:
-            self._target, self._style = target["moment"], _Style.of(target)
-        return self._style
+        """The target's constant parts, computed on its first use."""
+        moment = target["moment"]
+        if id(moment) not in self._styles:
+            self._styles[id(moment)] = moment, _Style.of(target)
+        return self._styles[id(moment)][1]
 
     def compare(self, stats: Stats, target: Stats) -> Tensor:
+        """In float64 where the device has it: the covariance is a difference of raw moments, and
+        ``A``'s spectrum spans 10⁹, so float32 would leave the gradient good to 10⁻³ only."""
         style = self._prepared(target)
-        mean = stats["mean"]
-        covariance = _covariance(mean, stats["moment"])
-        covariance = covariance + style.epsilon * torch.eye(len(mean), dtype=mean.dtype, device=mean.device)
+        dtype = torch.float32 if stats["mean"].device.type == "mps" else torch.float64
+        mean, moment = stats["mean"].to(dtype), stats["moment"].to(dtype)
+        covariance = _covariance(mean, moment)
+        covariance = covariance + style.epsilon * torch.eye(len(mean), dtype=dtype, device=mean.device)
         product = style.covariance_sqrt @ covariance @ style.covariance_sqrt
         bures = covariance.trace() + style.covariance_trace - 2 * trace_sqrt(product)
-        return (mean - style.mean).square().sum() + bures
+        return ((mean - style.mean).square().sum() + bures).float()
 
     def scale(self, content: Stats, target: Stats) -> Tensor:
         style_energy = target["moment"].trace().clamp_min(1e-12)
