@@ -126,8 +126,7 @@ class TiledEvaluator:
                     weight = core_weight(term.weight, tile, stride(term.layer))
                     share = mass(core, weight) / masses[i]
                     if share > 0:
-                        stats = term.loss.statistics(core, weight)
-                        part = sum((residual[i][key] * value.float()).sum() for key, value in stats.items())
+                        part = term.loss.surrogate(core, weight, whole[i], term.target, residual[i])
                         surrogate = surrogate + objective.weights.style * term.share * share * part / term.scale
                 surrogate.backward()
                 tile.crop.of(image.grad).add_(crop.grad)

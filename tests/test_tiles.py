@@ -72,8 +72,13 @@ def _objective(content_image, style_image, style_loss: str, size: int, masks=Non
     return run.net, objective, picture, stage
 
 
-@pytest.mark.parametrize(("style_loss", "masked"), [("gram", False), ("w2", False), ("gram", True)])
-def test_tiled_loss_and_gradient_agree_with_the_whole(content_image, style_image, style_loss, masked):
+@pytest.mark.parametrize(
+    ("style_loss", "masked", "tolerance"),
+    [("gram", False, 1e-4), ("w2", False, 1e-4), ("gram", True, 1e-4), ("w2", True, 1e-4), ("sliced", False, 0.05)],
+)
+def test_tiled_loss_and_gradient_agree_with_the_whole(content_image, style_image, style_loss, masked, tolerance):
+    """Exact for the losses of means (Gram, W2); the sliced loss merges quantile functions of
+    1024 levels, so its tiles agree up to that resolution."""
     width, height = content_image.size
     mask = np.zeros((height, width), np.float32)
     mask[:, : width // 3] = 1.0
@@ -89,8 +94,8 @@ def test_tiled_loss_and_gradient_agree_with_the_whole(content_image, style_image
         results.append((terms, image.grad.clone()))
     (whole_terms, whole_grad), (tiled_terms, tiled_grad) = results
     for name in ("content", "style", "total"):
-        assert tiled_terms[name] == pytest.approx(whole_terms[name], rel=1e-4), name
-    assert float((tiled_grad - whole_grad).norm() / whole_grad.norm()) < 1e-4
+        assert tiled_terms[name] == pytest.approx(whole_terms[name], rel=tolerance), name
+    assert float((tiled_grad - whole_grad).norm() / whole_grad.norm()) < tolerance
 
 
 def _jumps(pixels: np.ndarray, axis: int) -> np.ndarray:

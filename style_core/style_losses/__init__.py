@@ -16,9 +16,10 @@ Two kinds of loss:
   functions of the features, and the distance is a function of them alone,
   ``distance(f, target, w) = compare(statistics(f, w), target)``. Statistics of parts of a
   picture (tiles) merge exactly into the whole's (:meth:`StyleLoss.merge`), and the gradient
-  of :meth:`MeanStyleLoss.compare` with respect to the whole's statistics back-propagates
-  into each part: the tiled objective relies on both.
-- Others (sliced Wasserstein) override :meth:`StyleLoss.distance` itself.
+  of :meth:`StyleLoss.compare` with respect to the whole's statistics back-propagates into
+  each part (:meth:`StyleLoss.surrogate`): the tiled objective is exact.
+- Others (sliced Wasserstein) override :meth:`StyleLoss.distance` itself, and merge and
+  back-propagate in their own way, up to their statistics' resolution.
 
 Adding a loss is adding a module here and a line in :data:`STYLE_LOSSES` (and its label
 in :mod:`style_core.settings`).
@@ -100,17 +101,35 @@ class StyleLoss(ABC):
         :class:`MeanStyleLoss`; other losses override it."""
         return blend([stats for stats, _ in parts], [mass for _, mass in parts])
 
+    @abstractmethod
+    def compare(self, stats: Stats, target: Stats) -> Tensor:
+        """A differentiable scalar: how far a whole picture whose statistics are ``stats`` is
+        from ``target`` (what :meth:`distance` gives for its features)."""
+
+    @abstractmethod
+    def surrogate(
+        self, features: Tensor, weight: Tensor | None, whole: Stats, target: Stats, residual: Stats
+    ) -> Tensor:
+        """For a part of a picture (a tile's core): a scalar whose gradient with respect to
+        ``features`` is that of the whole picture's distance to ``target``, divided by the
+        part's share of the whole's mass. ``whole``: the whole picture's statistics (merged over
+        its parts); ``residual``: the gradient of :meth:`compare` with respect to them."""
+
 
 class MeanStyleLoss(StyleLoss):
     """A loss whose statistics are weighted means of per-position functions of the features,
     and whose distance depends on the features only through them."""
 
-    @abstractmethod
-    def compare(self, stats: Stats, target: Stats) -> Tensor:
-        """A differentiable scalar: how far statistics ``stats`` are from ``target``."""
-
     def distance(self, features: Tensor, target: Stats, weight: Tensor | None = None) -> Tensor:
         return self.compare(self.statistics(features, weight), target)
+
+    def surrogate(
+        self, features: Tensor, weight: Tensor | None, whole: Stats, target: Stats, residual: Stats
+    ) -> Tensor:
+        """The residual's inner product with the part's statistics: the whole's statistics are
+        the parts' mass-weighted mean, so the chain rule stops there."""
+        stats = self.statistics(features, weight)
+        return sum((residual[key] * value.float()).sum() for key, value in stats.items())
 
 
 def blend(stats: Sequence[Stats], weights: Sequence[float]) -> Stats:

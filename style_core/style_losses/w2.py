@@ -115,7 +115,7 @@ class W2Loss(MeanStyleLoss):
         covariance = covariance + style.epsilon * torch.eye(len(mean), dtype=dtype, device=mean.device)
         product = style.covariance_sqrt @ covariance @ style.covariance_sqrt
         bures = covariance.trace() + style.covariance_trace - 2 * trace_sqrt(product)
-        return ((mean - style.mean).square().sum() + bures).float()
+        return ((mean - style.mean).square().sum() + bures).to(stats["mean"].dtype)
 
     def scale(self, content: Stats, target: Stats) -> Tensor:
         style_energy = target["moment"].trace().clamp_min(1e-12)
