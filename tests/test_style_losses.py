@@ -180,6 +180,31 @@ def test_statistics_and_distance_do_not_depend_on_image_size_for_a_repeated_text
     assert loss.distance(repeated, target).item() == pytest.approx(loss.distance(tile, target).item(), rel=rel)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_parts_surrogates_give_the_whole_distance_and_gradient(name):
+    # the tiled objective: statistics merged over two cores, compare on them, each core's
+    # surrogate weighted by its share; exact for mean-type losses, to the bins for sliced
+    loss = make(name, 4)
+    target = loss.statistics(features(4, 20, 20, seed=9, dtype=torch.float64) * 2)
+    x = features(4, 16, 16, seed=1, dtype=torch.float64).requires_grad_()
+    distance = loss.distance(x, target)
+    (whole_gradient,) = torch.autograd.grad(distance, x)
+    cores = [x[..., :10], x[..., 10:]]
+    masses = [core[0, 0].numel() for core in cores]
+    whole = loss.merge([(loss.statistics(core.detach()), mass) for core, mass in zip(cores, masses, strict=True)])
+    leaves = {key: value.detach().requires_grad_() for key, value in whole.items()}
+    compared = loss.compare(leaves, target)
+    residual = dict(zip(leaves, torch.autograd.grad(compared, list(leaves.values())), strict=True))
+    surrogates = sum(
+        mass / sum(masses) * loss.surrogate(core, None, whole, target, residual)
+        for core, mass in zip(cores, masses, strict=True)
+    )
+    (parts_gradient,) = torch.autograd.grad(surrogates, x)
+    tolerance = 1e-6 if name in MEAN_TYPE else 1e-2  # the surrogate works in float32
+    assert compared.item() == pytest.approx(distance.item(), rel=tolerance)
+    assert (parts_gradient - whole_gradient).norm() <= tolerance * whole_gradient.norm()
+
+
 # --- weight maps
 
 

@@ -17,9 +17,10 @@ relu3_1-relu5_1 covariances (Caffe VGG-19, 512 px, Tübingen against The Starry 
 ill-conditioned (10⁴-10⁵ even with ε), so the eigenvalues of A span 10⁹ and Newton-Schulz
 needs 25-30 iterations of three C-by-C products to converge. With 12 (crowsonkb's) the W2
 value is off by 4-12 times the distance itself 90% of the way from the photo's statistics
-to the painting's, by 90-770 times at 99%: L-BFGS would chase the error. A float32
-eigendecomposition of a 512-by-512 matrix costs about seven products (9 ms on 2 CPU cores,
-a product 1.3 ms) and is off by a few 10⁻⁴ of the distance at 90%.
+to the painting's, by 90-770 times at 99%: L-BFGS would chase the error. An
+eigendecomposition of a 512-by-512 matrix costs about seven products (float32: 9 ms on 2 CPU
+cores, a product 1.3 ms; float64, as :meth:`W2Loss.compare` runs it, twice that) and is exact
+to rounding: in float32 off by a few 10⁻⁴ of the distance at 90%.
 
 Both covariances get ``ε·I`` added, ``ε = REGULARIZATION`` times the style's mean variance, so
 that directions in which the painting hardly varies don't dominate the gradient. The scale
@@ -42,8 +43,8 @@ REGULARIZATION = 1e-3
 
 def trace_sqrt(matrix: Tensor) -> Tensor:
     """``tr A^½`` of a symmetric positive semi-definite ``(C, C)`` matrix (symmetrised against
-    rounding): a differentiable scalar with gradient ``½ A^-½``. Eigenvalues below 10⁻¹² of the largest (rounding noise)
-    count as that floor and pass no gradient."""
+    rounding): a differentiable scalar with gradient ``½ A^-½``. Eigenvalues below 10⁻¹² of the
+    largest (rounding noise) count as that floor and pass no gradient."""
     if matrix.device.type == "mps":  # no eigendecomposition there
         return trace_sqrt(matrix.cpu()).to(matrix.device)
     eigenvalues = torch.linalg.eigvalsh((matrix + matrix.T) / 2)
