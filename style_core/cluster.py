@@ -1,0 +1,209 @@
+"""Running batch and video work on Ray: a local Ray on this machine, or a cluster.
+
+A :class:`Worker` holds the network for one job's settings and turns an input row (an image,
+a chunk of frames) into output rows. Without Ray, the command makes one worker and calls it
+in its own process. With Ray, :func:`stream` hands the rows to a Ray Data pipeline whose
+stage is a pool of actors, each holding one worker (so one network): one actor per GPU
+(``num_gpus=1``) or, on machines without GPUs, one per ``cpus_per_worker`` CPUs. Output
+rows stream back to the caller as each is made, and only the caller writes files, so a
+cluster needs no shared disk.
+
+Ray retries the work of an actor that dies (its node lost, say) on a new actor: a streamed
+task is re-run and the rows it already delivered are not delivered again. The caller still
+writes each output once only (it skips what is on disk).
+
+Ray is an optional extra (``pip install 'style-core[ray]'``): it is imported only here, and
+only when asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import StyleCoreError, UsageError
+from .settings import Settings
+
+INSTALL_HINT = "pip install 'style-core[ray]'"
+#: Environment variables handed to every worker (the weight source, the Hub revision).
+PASSED_ENVIRONMENT_PREFIX = "STYLE_CORE_"
+#: Ray's loggers that would print around our own progress: a note that its bars are off, and
+#: a line when a pipeline ends.
+_RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.streaming_executor")
+
+
+class Worker:
+    """Does one kind of work for one job's settings, holding the network (built once per
+    process and reused by every job in it, see :func:`style_core.job.network`).
+
+    Subclasses implement :meth:`process`; their constructor's keyword arguments must be
+    picklable (they travel to Ray's actors).
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from .device import resolve_device
+        from .job import network
+        from .vgg import deepest_layer
+
+        self.settings = settings
+        self.device = resolve_device(settings.device)
+        layers = [*settings.content_layers, *settings.style_layers]
+        self.network = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
+
+    def process(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Output rows for one input row (flat dicts of numbers, strings and bytes)."""
+        raise NotImplementedError
+
+
+def require_ray() -> Any:
+    """The ``ray`` module with Ray Data, or a one-line :class:`UsageError` with the install hint."""
+    try:
+        import ray
+        import ray.data
+    except ImportError as exc:
+        raise UsageError(f"--ray needs Ray, which is not installed ({exc.name} is missing)", hint=INSTALL_HINT) from exc
+    return ray
+
+
+@contextlib.contextmanager
+def connected(address: str | None) -> Iterator[None]:
+    """Ray, connected for the block: the running one if this process has one already,
+    else a new local Ray (``address`` None) or the cluster at ``address`` (``auto``,
+    ``HOST:6379`` or ``ray://HOST:10001``), disconnected at the end."""
+    ray = require_ray()
+    if ray.is_initialized():
+        yield
+        return
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = f"at '{address}'" if address else "on this machine"
+        raise UsageError(
+            f"can't start or reach Ray {where}: {' '.join(str(exc).split())[:300]}",
+            hint="give the head node's address (HOST:6379, ray://HOST:10001, or auto on a cluster node)",
+        ) from exc
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The actors of a pipeline: how many, and what each reserves."""
+
+    actors: int
+    cpus: float
+    gpus: float
+
+    def describe(self) -> str:
+        each = "1 GPU" if self.gpus else f"{self.cpus:g} CPU{'s' if self.cpus != 1 else ''}"
+        return f"{self.actors} worker{'s' if self.actors != 1 else ''} ({each} each)"
+
+
+def plan_pool(resources: Mapping[str, float], *, items: int, workers: int | None, cpus_per_worker: int) -> Pool:
+    """One actor per GPU of the cluster, else one per ``cpus_per_worker`` CPUs; ``workers``
+    overrides the count (an autoscaling cluster grows to it); never more than ``items``."""
+    gpus = int(resources.get("GPU", 0))
+    if gpus:
+        slots, cpus, per_gpu = gpus, 1.0, 1.0
+    else:
+        slots, cpus, per_gpu = max(1, int(resources.get("CPU", 1)) // cpus_per_worker), float(cpus_per_worker), 0.0
+    return Pool(max(1, min(workers or slots, items)), cpus, per_gpu)
+
+
+def cluster_pool(*, items: int, workers: int | None, cpus_per_worker: int) -> Pool:
+    """:func:`plan_pool` for the Ray this process is connected to."""
+    return plan_pool(require_ray().cluster_resources(), items=items, workers=workers, cpus_per_worker=cpus_per_worker)
+
+
+class _Actor:
+    """The callable class of the Ray Data stage: builds one worker per actor process, then
+    streams each input row's output rows (one-row batches)."""
+
+    def __init__(self, worker_class: type[Worker], kwargs: list[Any], threads: float) -> None:
+        import ray
+        import torch
+
+        if threads >= 1:
+            torch.set_num_threads(int(threads))
+        self.worker = worker_class(**ray.get(kwargs[0]))
+
+    def __call__(self, batch: dict[str, Any]) -> Iterator[dict[str, list[Any]]]:
+        columns = list(batch)
+        for i in range(len(batch[columns[0]])):
+            row = {name: _plain(batch[name][i]) for name in columns}
+            for out in self.worker.process(row):
+                yield {name: [value] for name, value in out.items()}
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds; bytes and strings as they are."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (bytes, str)) else value
+
+
+@contextlib.contextmanager
+def _quiet_loggers() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in _RAY_CHATTER]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+
+
+def stream(
+    worker_class: type[Worker], kwargs: Mapping[str, Any], rows: Sequence[Mapping[str, Any]], pool: Pool
+) -> Iterator[dict[str, Any]]:
+    """Run ``worker_class(**kwargs).process(row)`` for every row on a pool of Ray actors,
+    yielding output rows as they are made (in no particular order).
+
+    An error inside a worker ends the stream with that error (a :class:`StyleCoreError` as
+    itself, so the caller shows its one line); a worker whose process dies is replaced and
+    its row retried.
+    """
+    ray = require_ray()
+    from ray.exceptions import RayTaskError
+
+    kwargs_ref = ray.put(dict(kwargs))
+    env = {key: value for key, value in os.environ.items() if key.startswith(PASSED_ENVIRONMENT_PREFIX)}
+    with _quiet_loggers():
+        dataset = ray.data.from_items([dict(row) for row in rows], override_num_blocks=len(rows))
+        context = dataset.context  # this dataset's own copy
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        context.target_max_block_size = 1  # every output row is its own block: it streams back at once
+        dataset = dataset.map_batches(
+            _Actor,
+            fn_constructor_kwargs={"worker_class": worker_class, "kwargs": [kwargs_ref], "threads": pool.cpus},
+            batch_size=1,
+            compute=ray.data.ActorPoolStrategy(size=pool.actors),
+            num_cpus=pool.cpus,
+            num_gpus=pool.gpus,
+            runtime_env={"env_vars": env} if env else None,
+        )
+        try:
+            yield from dataset.iter_rows()
+        except RayTaskError as exc:
+            cause = _cause(exc)
+            if isinstance(cause, StyleCoreError):
+                raise cause from None
+            raise
+
+
+def _cause(error: BaseException) -> BaseException:
+    """The innermost user exception of a Ray error (Ray nests them as causes)."""
+    seen = 0
+    while seen < 10:
+        inner = getattr(error, "cause", None) or error.__cause__
+        if inner is None or inner is error:
+            return error
+        error, seen = inner, seen + 1
+    return error

@@ -1,0 +1,33 @@
+"""Stylising videos, coherent in time (Ruder et al. 2016): ``style-core video IN --style S -o OUT``.
+
+Each frame starts from the previous stylised frame carried along the optical flow (OpenCV's
+DIS) and is held to it where the flow is trusted; frames are decoded and encoded with PyAV
+(frame rate and audio kept). On Ray, contiguous chunks of frames run side by side and are
+cross-faded where they meet. Needs the ``video`` extra: ``pip install 'style-core[video]'``.
+
+>>> from style_core.video import stylize_video
+>>> for event in stylize_video("clip.mp4", "painting.jpg", "out.mp4", size=512):  # doctest: +SKIP
+...     print(event)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = ["main", "stylize_video"]
+
+if TYPE_CHECKING:
+    from .command import main
+    from .job import stylize_video
+
+
+def __getattr__(name: str) -> Any:
+    if name == "main":
+        from .command import main
+
+        return main
+    if name == "stylize_video":
+        from .job import stylize_video
+
+        return stylize_video
+    raise AttributeError(f"module 'style_core.video' has no attribute {name!r}")
