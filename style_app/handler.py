@@ -2,7 +2,9 @@
 
 Its named parameters come from the schema (:mod:`style_app.parameters`). ``/refine`` takes a
 previous result first (``init``) and runs the full size only, from it. Each streams (image,
-png, status): previews as the picture forms, then the result as a PNG with its recipe.
+png, status): previews as the picture forms, then the result as a PNG with its recipe. With
+regions (:mod:`style_app.regions`), each painting repaints its own and the previews show the
+rest of the photo as it was.
 
 Values are checked by the specs themselves (:meth:`~style_core.settings.Spec.check`), so a
 size, seed or strength that is None, NaN or text gives the engine's one-line message.
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import numpy as np
 import PIL.Image
 import torch
 
@@ -30,6 +33,7 @@ from . import parameters
 from .controls import SLOTS, slot_name
 from .limits import Limits
 from .messages import error_for, visitor_error
+from .regions import masks_for
 from .zerogpu import on_gpu
 
 #: Engine = a callable with the signature of :func:`style_core.stylize_iter`.
@@ -46,6 +50,7 @@ class Request:
 
     content: str
     styles: list[str]
+    masks: list[str | np.ndarray] | None  #: one per style (a path or an (H, W) uint8 array), or None
     settings: dict[str, Any]
     init: str | None
     max_pixels: int  #: per input image
@@ -73,25 +78,31 @@ def make_request(values: Mapping[str, Any], specs: Sequence[Spec], limits: Limit
     if not slots:
         raise visitor_error("add at least one painting (a style image)")
     styles = [values[f"style_{slot}"] for slot in slots]
-    paths = [p for p in (values.get("init"), values["content"], *styles) if isinstance(p, str)]
+    masks = masks_for(values, slots)
+    paths = [p for p in (values.get("init"), values["content"], *styles, *(masks or ())) if isinstance(p, str)]
     settings: dict[str, Any] = {}
     try:
         for spec in specs:
-            if spec.per_style:
-                settings[spec.name] = spec.check([values[slot_name(spec, slot)] for slot in slots])
-            else:
+            if not spec.per_style:
                 settings[spec.name] = spec.check(values[spec.name])
+            elif masks is None:  # a painting's weight (style_blend): with regions, each paints its own
+                settings[spec.name] = spec.check([values[slot_name(spec, slot)] for slot in slots])
     except StyleCoreError as exc:
         raise error_for(exc) from None
     settings["size"] = _size_for(settings["size"], values["content"], limits.max_size)
     settings["preview_every"] = 1  # the app thins previews out by time instead
-    return Request(values["content"], styles, settings, values.get("init"), limits.max_pixels, paths)
+    return Request(values["content"], styles, masks, settings, values.get("init"), limits.max_pixels, paths)
 
 
 def _engine_events(engine: Engine, request: Request) -> Iterator[Event]:
     """The engine's events; on ZeroGPU the part that holds the GPU."""
     events = engine(
-        request.content, request.styles, init=request.init, max_pixels=request.max_pixels, **request.settings
+        request.content,
+        request.styles,
+        masks=request.masks,
+        init=request.init,
+        max_pixels=request.max_pixels,
+        **request.settings,
     )
     try:
         yield from events

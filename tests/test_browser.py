@@ -1,6 +1,7 @@
 """The web app in a real headless Chromium (Debian's, driven by Playwright; no browser is
 downloaded): upload a photo and a painting, press Run, watch the result form; refine it; the
-advanced settings; Stop a run.
+advanced settings; Stop a run; paint two regions with the mouse, in two colours, and watch each
+painting repaint its own.
 
 Chromium comes from ``scripts/provision-browser.sh``; without it this test fails.
 """
@@ -17,6 +18,8 @@ from PIL import Image
 
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
 from conftest_app import Served  # noqa: E402
+
+from style_app.regions import COLOURS, EDITOR_SIDE  # noqa: E402
 
 pytest_plugins = ["conftest_app"]  # the fixture: served
 
@@ -169,3 +172,94 @@ def test_stop_ends_a_run(page, served: Served):
     time.sleep(1.0)
     assert _srcs(page) == seen, "the result kept changing after Stop"
     assert not any("stylized.png" in s for s in seen)
+
+
+def _photo_on_the_canvas(page, aspect: float) -> dict[str, float]:
+    """Where the editor draws the photo, in the window's pixels (the editor scrolled into view),
+    once it shows a photo of ``aspect`` (width / height): centred on its canvas,
+    :data:`EDITOR_SIDE` pixels on its long side at the zoom it shows; its top and bottom edges
+    found down the canvas's middle column (the toolbars lie on the canvas's sides)."""
+    page.locator("#regions_editor").scroll_into_view_if_needed()
+    canvas = page.locator("#regions_editor canvas").first
+    deadline = time.monotonic() + 30
+    while True:
+        box = canvas.bounding_box()
+        zoom = float(page.locator("#regions_editor .zoom-number").inner_text().strip().rstrip("%")) / 100
+        shot = np.asarray(Image.open(io.BytesIO(canvas.screenshot())).convert("RGB"), dtype=np.int16)
+        middle = shot[:, shot.shape[1] // 2]
+        rows = np.nonzero(np.abs(middle - shot[-1, shot.shape[1] // 2]).sum(-1) > 40)[0]
+        if rows.size:
+            height = (rows.max() + 1 - rows.min()) * box["height"] / shot.shape[0]
+            expected = EDITOR_SIDE * zoom / max(aspect, 1)
+            if abs(height / expected - 1) < 0.03:
+                width = height * aspect
+                x, y = box["x"] + (box["width"] - width) / 2, box["y"] + (box["height"] - height) / 2
+                return {"x": x, "y": y, "width": width, "height": height}
+        assert time.monotonic() < deadline, "the editor did not show the photo"
+        time.sleep(0.2)
+
+
+def _paint(page, photo: dict[str, float], columns: tuple[float, float], strokes: int = 10) -> None:
+    """Horizontal strokes with the mouse over the photo, from and to a fraction of its width."""
+    for k in range(strokes):
+        y = photo["y"] + photo["height"] * (k + 0.5) / strokes
+        page.mouse.move(photo["x"] + photo["width"] * columns[0], y)
+        page.mouse.down()
+        page.mouse.move(photo["x"] + photo["width"] * columns[1], y, steps=12)
+        page.mouse.up()
+
+
+def _brush_colour(page, slot: int) -> None:
+    """Choose painting ``slot``'s colour in the editor's palette."""
+    page.click("#regions_editor button[aria-label=Color]")
+    swatch = page.locator("#regions_editor .swatch button.color").nth(slot - 1)
+    swatch.wait_for()
+    assert COLOURS[slot].css in swatch.get_attribute("style")
+    swatch.click()
+    page.wait_for_function(
+        f"document.querySelector('#regions_editor button[aria-label=Color]').style.color === '{COLOURS[slot].css}'"
+    )
+
+
+def test_paint_two_regions_in_two_colours_and_watch_them_form(page, served: Served, tmp_path):
+    photo, first, second = served.examples[3]  # Tübingen, Starry Night, The Scream
+    page.set_input_files("#content input[type=file]", photo)
+    page.set_input_files("#style_1 input[type=file]", first)
+    if not page.locator("#style_2").is_visible():
+        page.click("#blend button")
+    page.set_input_files("#style_2 input[type=file]", second)
+    page.wait_for_selector("#style_2 img[src*='the-scream']")
+    _open_advanced(page)
+    _set_number(page, "size", 128)
+    _set_number(page, "steps", 12)
+    page.locator("#regions button").first.click()
+    with Image.open(photo) as image:
+        width, height = image.size
+    on_canvas = _photo_on_the_canvas(page, width / height)
+
+    _paint(page, on_canvas, (0.03, 0.3))  # red: painting 1 on the left
+    _brush_colour(page, 2)
+    _paint(page, on_canvas, (0.7, 0.97))  # blue: painting 2 on the right; the middle stays the photo
+    runs_before = len(served.engine.runs)
+    page.evaluate(WATCH_OUTPUT)
+    page.click("#run")
+    _wait_for(lambda: len(_srcs(page)) >= 2, 90, "the regions forming")
+    page.wait_for_function("() => { const i = document.querySelector('#output img'); return i && i.complete; }")
+    mid_run = tmp_path / "regions-mid-run.png"
+    page.screenshot(path=str(mid_run), full_page=True)
+    _wait_for(lambda: any("stylized.png" in s for s in _srcs(page)), 120, "the final image")
+    page.wait_for_selector("#status :text('done in')")
+
+    assert len(served.engine.runs) == runs_before + 1
+    run = served.engine.runs[-1]
+    assert run.done and [Path(p).name for p in run.options["styles"]] == ["starry-night.jpg", "the-scream.jpg"]
+    left, right = run.options["masks"]
+    assert left.shape == right.shape == (height, width), "a mask is the photo's size"
+    parts = [slice(0, width // 4), slice(2 * width // 5, 3 * width // 5), slice(3 * width // 4, width)]
+    covered = [[float((mask[:, part] > 127).mean()) for part in parts] for mask in (left, right)]
+    assert covered[0][0] > 0.95 and covered[0][1:] == [0, 0], f"painting 1's region (red, left): {covered[0]}"
+    assert covered[1][2] > 0.95 and covered[1][:2] == [0, 0], f"painting 2's region (blue, right): {covered[1]}"
+    previews = _srcs(page)[: next(i for i, s in enumerate(_srcs(page)) if "stylized.png" in s)]
+    assert len(set(previews)) >= 2, "the result changed fewer than twice before the end"
+    shot = np.asarray(Image.open(mid_run).convert("RGB"), dtype=np.float32)
+    assert shot.std() > 10, "the page looks blank mid-run"

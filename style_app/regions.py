@@ -1,0 +1,182 @@
+"""Regions: which part of the photo each painting repaints, painted on the photo or given as masks.
+
+The page shows the photo in an image editor whose brush has one colour per painting slot
+(:data:`COLOURS`: red for painting 1, blue for 2, yellow for 3) and an eraser. Each slot's
+mask is the part painted in its colour, a greyscale picture of the photo's size (white = this
+painting, black = not); where nothing is painted the photo is kept as it is. A mask may also be
+uploaded per slot (the API's ``mask_1`` .. ``mask_3``). With no region at all, every painting
+repaints the whole photo, blended by its weight.
+
+The rules, each refused in one line: once any region is given, every painting needs one (else
+"painting 2 has no region"); a region needs its painting; a slot takes a painted region or an
+uploaded mask, not both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import numpy as np
+import PIL.Image
+from PIL import ImageOps
+
+from .controls import SLOTS
+from .messages import visitor_error
+
+
+@dataclass(frozen=True)
+class Colour:
+    """The brush colour of one painting slot."""
+
+    name: str  #: as the page names it ("red")
+    rgb: tuple[int, int, int]
+
+    @property
+    def css(self) -> str:
+        return f"rgb({self.rgb[0]}, {self.rgb[1]}, {self.rgb[2]})"
+
+
+#: The brush colour of each painting slot (1-based): far apart, so that each painted pixel is
+#: told by its nearest colour.
+COLOURS: dict[int, Colour] = {
+    1: Colour("red", (220, 50, 47)),
+    2: Colour("blue", (38, 139, 210)),
+    3: Colour("yellow", (230, 190, 0)),
+}
+#: The brush's opacity, so that the photo shows through the paint. A layer's alpha is this
+#: where painted once; a mask is the alpha over it (at most 1).
+BRUSH_OPACITY = 0.6
+#: The long side of the photo in the editor, pixels (its masks are scaled to the photo's size).
+EDITOR_SIDE = 768
+#: The brush's radius in the editor's pixels: a stroke about 1/12 of its side wide, a region in a few strokes.
+BRUSH_RADIUS = 32
+
+REGIONS_PARAMETER = (
+    "regions",
+    "the regions painted on the page's editor (an ImageEditor value: the photo with one layer painted "
+    + ", ".join(f"{c.name} for painting {slot}" for slot, c in COLOURS.items())
+    + "); scripts pass mask_1 .. mask_3 instead",
+)
+MASK_PARAMETERS = tuple(
+    (
+        f"mask_{slot}",
+        f"where painting {slot} repaints the photo (a greyscale image of the photo's size: white = painting {slot}, "
+        "black = not, grey blends); the photo is kept where no mask covers. With masks, every painting needs one "
+        "and the style_blend weights are not used",
+    )
+    for slot in range(1, SLOTS + 1)
+)
+
+LEGEND = (
+    "Paint over the photo where each painting goes: "
+    + " · ".join(
+        f'<span style="color: {c.css}">■</span> **{c.name}** for painting {slot}' for slot, c in COLOURS.items()
+    )
+    + ". The rest of the photo is kept. Nothing painted: each painting repaints the whole photo."
+)
+
+
+def editor(photo: str | None, **options: Any) -> gr.ImageEditor:
+    """The editor: the photo as its background (see :func:`editor_value`), a brush of the
+    slots' colours only, an eraser; no cropping, no other background, no layers."""
+    return gr.ImageEditor(
+        editor_value(photo),
+        type="pil",
+        image_mode="RGBA",
+        sources=(),
+        transforms=(),
+        layers=False,
+        brush=gr.Brush(
+            colors=[(c.css, BRUSH_OPACITY) for c in COLOURS.values()],
+            color_mode="fixed",
+            default_size=BRUSH_RADIUS,
+        ),
+        eraser=gr.Eraser(default_size=BRUSH_RADIUS),
+        **options,
+    )
+
+
+def upright_size(photo: str) -> tuple[int, int] | None:
+    """The photo's (width, height) as the engine reads it (EXIF orientation applied), or None
+    when it can't be read (the engine then says what is wrong with it)."""
+    try:
+        with PIL.Image.open(photo) as image:
+            width, height = image.size
+            turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # orientations that swap the sides
+    except (OSError, ValueError, PIL.Image.DecompressionBombError):
+        return None
+    return (height, width) if turned else (width, height)
+
+
+def editor_value(photo: str | None) -> dict[str, Any] | None:
+    """The editor's value for a new photo: the photo upright, :data:`EDITOR_SIDE` pixels on its
+    long side, with nothing painted (a new photo starts without regions)."""
+    if not photo:
+        return None
+    try:
+        with PIL.Image.open(photo) as image:
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, ValueError, PIL.Image.DecompressionBombError):
+        return None  # the engine says what is wrong with the photo
+    scale = EDITOR_SIDE / max(upright.size)
+    size = (max(1, round(upright.width * scale)), max(1, round(upright.height * scale)))
+    return {"background": upright.resize(size, PIL.Image.Resampling.LANCZOS), "layers": [], "composite": None}
+
+
+def painted_masks(value: Mapping[str, Any] | None, size: tuple[int, int] | None) -> dict[int, np.ndarray]:
+    """The masks painted in the editor, by slot: (H, W) uint8 at ``size`` (width, height; None:
+    the editor's own), for the slots whose colour was painted. Each pixel belongs to the slot of
+    its nearest colour, as much as its alpha says (over :data:`BRUSH_OPACITY`, at most 1)."""
+    layers = [layer for layer in (value or {}).get("layers") or [] if layer is not None]
+    if not layers:
+        return {}
+    canvas = PIL.Image.new("RGBA", layers[0].size, (0, 0, 0, 0))
+    for layer in layers:
+        canvas = PIL.Image.alpha_composite(canvas, layer.convert("RGBA").resize(canvas.size))
+    pixels = np.asarray(canvas, dtype=np.float32)
+    palette = np.array([c.rgb for c in COLOURS.values()], dtype=np.float32)  # (slots, 3)
+    nearest = np.square(pixels[..., None, :3] - palette).sum(-1).argmin(-1)  # (H, W): index into COLOURS
+    cover = np.clip(pixels[..., 3] / (255 * BRUSH_OPACITY), 0, 1)
+    masks = {}
+    for index, slot in enumerate(COLOURS):
+        mask = PIL.Image.fromarray(np.round(np.where(nearest == index, cover, 0) * 255).astype(np.uint8), "L")
+        if size is not None and mask.size != size:
+            mask = mask.resize(size, PIL.Image.Resampling.BILINEAR)
+        values = np.asarray(mask)
+        if values.any():
+            masks[slot] = values
+    return masks
+
+
+def masks_for(values: Mapping[str, Any], slots: Sequence[int]) -> list[str | np.ndarray] | None:
+    """The engine's ``masks`` for the paintings in ``slots``: one per painting, painted (an
+    array) or uploaded (a path); None when no region is given. A :class:`gr.Error` when the
+    regions don't match the paintings."""
+    painted = painted_masks(values.get("regions"), upright_size(values["content"]))
+    uploaded = {slot: values[f"mask_{slot}"] for slot in range(1, SLOTS + 1) if values.get(f"mask_{slot}")}
+    if not painted and not uploaded:
+        return None
+    if both := sorted(painted.keys() & uploaded.keys()):
+        colour = COLOURS[both[0]].name
+        raise visitor_error(
+            f"painting {both[0]} has a painted region ({colour}) and an uploaded mask: "
+            f"erase the {colour} paint or remove mask {both[0]}"
+        )
+    given = painted | uploaded
+    if alone := sorted(given.keys() - set(slots)):
+        slot = alone[0]
+        if slot in painted:
+            region, way_out = f"the {COLOURS[slot].name} region", f"erase the {COLOURS[slot].name} paint"
+        else:
+            region, way_out = f"mask {slot}", f"remove mask {slot}"
+        raise visitor_error(f"{region} has no painting: add painting {slot}, or {way_out}")
+    if missing := [slot for slot in slots if slot not in given]:
+        slot = missing[0]
+        raise visitor_error(
+            f"painting {slot} has no region: paint its region ({COLOURS[slot].name}) or upload mask {slot}, "
+            f"or remove painting {slot} (with regions, each painting repaints only its own)"
+        )
+    return [given[slot] for slot in slots]
