@@ -364,7 +364,7 @@ class Batch:
         if self.ray is not None:
             from .cluster import require_ray
 
-            require_ray()
+            require_ray(None if self.ray == "local" else self.ray)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(self.out_dir, os.W_OK | os.X_OK):
             raise UsageError(f"output folder '{self.out_dir}' is not writable", hint="choose another folder")

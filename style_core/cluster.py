@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,8 @@ from .settings import Settings
 INSTALL_HINT = "pip install 'style-core[ray]'"
 #: Environment variables handed to every worker (the weight source, the Hub revision).
 PASSED_ENVIRONMENT_PREFIX = "STYLE_CORE_"
+#: Seconds to wait for a cluster's head node to answer before saying it can't be reached.
+REACH_TIMEOUT = 5.0
 #: Ray's loggers that would print around our own progress: a note that its bars are off, and
 #: a line when a pipeline ends.
 _RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.streaming_executor")
@@ -59,8 +62,11 @@ class Worker:
         raise NotImplementedError
 
 
-def require_ray() -> Any:
-    """The ``ray`` module with Ray Data, or a one-line :class:`UsageError` with the install hint."""
+def require_ray(address: str | None = None) -> Any:
+    """The ``ray`` module with Ray Data, or a one-line :class:`UsageError` with the install hint;
+    likewise when nobody answers at ``address`` (``HOST:PORT``; Ray itself retries for minutes)."""
+    if address is not None:
+        _check_reachable(address)
     try:
         import ray
         import ray.data
@@ -90,6 +96,21 @@ def connected(address: str | None) -> Iterator[None]:
         yield
     finally:
         ray.shutdown()
+
+
+def _check_reachable(address: str) -> None:
+    """A one-line :class:`UsageError` for a ``HOST:PORT`` nobody answers at; other forms
+    (``auto``) are left to Ray."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=REACH_TIMEOUT).close()
+    except OSError as exc:
+        raise UsageError(
+            f"can't reach a Ray cluster at '{address}': {exc.strerror or exc}",
+            hint="give the head node's address (HOST:6379, or ray://HOST:10001) and check `ray status` there",
+        ) from exc
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ two nodes of which one is removed mid-run."""
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -62,6 +63,21 @@ def test_pool_is_one_actor_per_gpu_or_cpu_slot():
     assert (pool.actors, pool.gpus, pool.cpus) == (4, 0.0, 4.0)
     assert plan_pool({"CPU": 16}, items=3, workers=None, cpus_per_worker=1).actors == 3
     assert plan_pool({"CPU": 2}, items=100, workers=8, cpus_per_worker=1).actors == 8  # an autoscaler adds nodes
+
+
+def test_without_ray_or_its_cluster_the_error_is_one_line(files, tmp_path, capsys, monkeypatch):
+    args = [str(files["photos"]), "--style", str(files["style"]), "-o", str(tmp_path / "out"), *QUICK]
+    assert batch_main([*args, "--ray", "127.0.0.1:1"]) == 2  # nothing listens on port 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "can't reach a Ray cluster at '127.0.0.1:1'" in err[0]
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    video = [str(files["video"]), "--style", str(files["style"]), "-o", str(tmp_path / "o.mp4"), "--ray"]
+    for main in (batch_main, video_main):
+        assert main([*(args if main is batch_main else video), "--ray"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "needs Ray, which is not installed" in err[0]
+        assert "pip install 'style-core[ray]'" in err[0]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "o.mp4.frames").exists()
 
 
 def test_batch_on_local_ray(local_ray, files, tmp_path, capsys):

@@ -21,7 +21,7 @@ from style_core.settings import Settings
 from style_core.video.chunks import Chunk, lead_share, missing_runs, plan_chunks
 from style_core.video.command import main
 from style_core.video.flow import motion, warp, warping_error
-from style_core.video.frames import FrameStylist, StylisedFrame
+from style_core.video.frames import FrameStylist, StylisedFrame, with_motion
 from style_core.video.media import probe, read_frames, working_size, write_video
 from style_core.video.synthetic import moving_disc_clip, write_clip
 from style_core.video.workdir import decode_png
@@ -123,6 +123,17 @@ def test_dis_flow_follows_the_disc_and_the_mask_finds_what_it_uncovers(clip):
         warped = step.warp(clip.frames[t - 1].astype(np.float32))
         error = np.abs(warped - clip.frames[t]).mean(-1)
         assert error[step.mask > 0].mean() < 0.5 * error[step.mask == 0].mean()
+
+
+def test_flow_computed_ahead_is_the_same_flow(clip):
+    frames = list(enumerate(clip.frames[:4]))
+    here = list(with_motion(frames, None))
+    ahead = list(with_motion(frames, None, ahead=True))
+    assert [i for i, _, _ in ahead] == [0, 1, 2, 3] and ahead[0][2] is None
+    for (_, _, a), (_, _, b) in zip(here[1:], ahead[1:], strict=True):
+        assert np.array_equal(a.backward, b.backward) and np.array_equal(a.mask, b.mask)
+    continued = list(with_motion(frames[1:], clip.frames[0], ahead=True))
+    assert np.array_equal(continued[0][2].mask, here[1][2].mask)
 
 
 # -- media ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,7 @@ from torch import Tensor
 from ..events import Finished, Progress
 from ..objective import Anchor
 from ..settings import Settings
-from .flow import motion
+from .flow import Motion, motion
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,29 @@ def to_frame(image: Tensor) -> np.ndarray:
     return (image[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).contiguous().numpy()
 
 
+def with_motion(
+    frames: Iterable[tuple[int, np.ndarray]], previous: np.ndarray | None, *, ahead: bool = False
+) -> Iterator[tuple[int, np.ndarray, Motion | None]]:
+    """``(index, frame, motion from the frame before)`` for each of ``frames`` (the first one's
+    motion from ``previous``, or None without it). With ``ahead``, the next frame is decoded
+    and its motion computed in a thread while the caller works on this one (OpenCV releases
+    the GIL)."""
+    if not ahead:
+        for index, frame in frames:
+            yield index, frame, None if previous is None else motion(previous, frame)
+            previous = frame
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        waiting = None
+        for index, frame in frames:
+            future = None if previous is None else pool.submit(motion, previous, frame)
+            if waiting is not None:
+                yield waiting[0], waiting[1], None if waiting[2] is None else waiting[2].result()
+            waiting, previous = (index, frame, future), frame
+        if waiting is not None:
+            yield waiting[0], waiting[1], None if waiting[2] is None else waiting[2].result()
+
+
 class FrameStylist:
     """Stylises runs of consecutive frames with fixed styles and settings.
 
@@ -61,9 +85,13 @@ class FrameStylist:
     """
 
     def __init__(self, styles: Sequence[Tensor], settings: Settings, temporal_weight: float) -> None:
+        from ..device import resolve_device
+
         self.styles = list(styles)
         self.settings = settings
         self.temporal_weight = temporal_weight
+        # On an accelerator the flow (on the CPU) is computed a frame ahead, off the GPU's path.
+        self.flow_ahead = resolve_device(settings.device).type != "cpu"
 
     def run(
         self,
@@ -78,13 +106,13 @@ class FrameStylist:
         """
         from ..job import Job
 
-        for index, frame in frames:
+        source = None if previous is None else previous[0]
+        for index, frame, step in with_motion(frames, source, ahead=self.flow_ahead):
             started = time.perf_counter()
             settings = dataclasses.replace(self.settings, size=max(frame.shape[:2]))
             if previous is None:
                 job = Job(frame, self.styles, settings)
             else:
-                step = motion(previous[0], frame)
                 carried = _hwc_to_tensor(step.warp(previous[1].astype(np.float32) / 255))
                 mask = torch.from_numpy(step.mask)[None, None]
                 anchor = Anchor(carried, mask, self.temporal_weight)

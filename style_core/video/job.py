@@ -78,7 +78,7 @@ class VideoJob:
         if self.ray is not None:
             from ..cluster import require_ray
 
-            require_ray()
+            require_ray(None if self.ray == "local" else self.ray)
         self.info: VideoInfo = probe(self.video, f"video '{self.video}'")
         self.size = working_size(self.info.width, self.info.height, self.settings.size)
         self.resume, self.keep_frames = resume, keep_frames
