@@ -34,8 +34,10 @@ from pathlib import Path
 import httpx
 from gradio_client import Client, handle_file
 
+from style_core.examples import example_folder
+
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "assets" / "examples"
+EXAMPLES = example_folder()
 #: The queue bound of the test: with one job running, two wait, the rest are turned away.
 QUEUE_SIZE = 2
 #: Seconds a job may take before it counts as hung (the machine may be busy with other work).

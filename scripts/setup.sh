@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make a venv with torch, then install style_core into it.
-# Usage: scripts/setup.sh [EXTRAS]   (default: offline,examples; "" installs no extras)
+# Usage: scripts/setup.sh [EXTRAS]   (default: offline, the weights that need no network; "" installs no extras)
 #
 # torch goes in first, on its own, so that the package's own `torch>=2.1` is already met
 # and pip does not pick a build by itself (on Linux, PyPI's torch is a CUDA build of several GB):
@@ -13,7 +13,7 @@
 # STYLE_CORE_VENV (default .venv) and PYTHON (default python3) choose the venv and its Python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras=${1-offline,examples}
+extras=${1-offline}
 venv=${STYLE_CORE_VENV:-.venv}
 py=${PYTHON:-python3}
 

@@ -1,11 +1,14 @@
-"""The app's examples: small copies (512 px on the long side, JPEG) of public-domain paintings
-and of one CC BY photograph, shipped in ``assets/examples/``, with their credits."""
+"""The app's examples: the engine's shipped paintings and photograph
+(:mod:`style_core.examples`), in rows for :class:`gradio.Examples`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-FOLDER = Path(__file__).resolve().parents[1] / "assets" / "examples"
+from style_core.examples import CREDITS as EXAMPLE_CREDITS
+from style_core.examples import example_folder
+
+FOLDER = example_folder()
 
 #: Rows of (photo, painting, painting or None), as file names in :data:`FOLDER`.
 ROWS: tuple[tuple[str, str, str | None], ...] = (
@@ -15,12 +18,7 @@ ROWS: tuple[tuple[str, str, str | None], ...] = (
     ("tubingen.jpg", "starry-night.jpg", "the-scream.jpg"),
 )
 
-CREDITS = (
-    "Examples: *The Starry Night* (Vincent van Gogh, 1889), *The Scream* (Edvard Munch, 1893), "
-    "*The Shipwreck* (J. M. W. Turner, 1805) and *Woman with a Hat* (Henri Matisse, 1905), public domain; "
-    "*Neckarfront in Tübingen*, photograph by Andreas Praefcke, "
-    "[CC BY 3.0](https://creativecommons.org/licenses/by/3.0/)."
-)
+CREDITS = f"Examples: {EXAMPLE_CREDITS}"
 
 
 def example_rows(folder: Path = FOLDER) -> list[list[str | None]]:

@@ -96,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("content", nargs="?", help="the photo to repaint")
     parser.add_argument("styles", nargs="*", metavar="style", help="one or more style images")
     parser.add_argument("-o", "--output", type=Path, default=Path("result.png"), help="where to write the result")
-    parser.add_argument("--example", action="store_true", help="use the bundled example content and style")
+    parser.add_argument(
+        "--example", action="store_true", help="paint the shipped photo of Tübingen as The Starry Night"
+    )
     parser.add_argument("--init", metavar="PATH", help="a previous result to refine at full size")
     parser.add_argument(
         "--mask",
@@ -167,9 +169,9 @@ class Reporter:
 
 def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     if args.example:
-        from .examples import example_content, example_styles
+        from .examples import PAINTINGS, PHOTO, example_folder
 
-        return example_content(), [next(iter(example_styles().values()))]
+        return example_folder() / PHOTO, [example_folder() / PAINTINGS[0]]
     if not args.content or not args.styles:
         raise UsageError("give a CONTENT image and at least one STYLE image (or --example)")
     return args.content, list(args.styles)

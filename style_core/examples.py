@@ -1,22 +1,39 @@
-"""Example images that need no download: photos from scikit-image's bundled data, and
-style images painted here by code (brush strokes along a swirling flow field, a stained-glass
-mosaic). Used by ``style-core --example``, the app's examples and the tests.
+"""Example pictures that need no download.
+
+- Shipped with the package (``example_images/``, at most 512 px, JPEG): public-domain
+  paintings and one CC BY photograph, for ``style-core --example``, the app's examples and
+  the README (:data:`PAINTINGS`, :data:`PHOTO`, :data:`CREDITS`).
+- Painted here by code, for tests and benchmarks: brush strokes along a swirling flow field;
+  and photos from scikit-image's bundled data.
 """
 
 from __future__ import annotations
 
 import math
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .errors import StyleCoreError
 
-#: scikit-image data images used as example photos.
+#: The shipped photograph and paintings, by file name in :func:`example_folder`.
+PHOTO = "tubingen.jpg"
+PAINTINGS = ("starry-night.jpg", "the-scream.jpg", "shipwreck.jpg", "woman-with-hat.jpg")
+CREDITS = (
+    "*The Starry Night* (Vincent van Gogh, 1889), *The Scream* (Edvard Munch, 1893), "
+    "*The Shipwreck* (J. M. W. Turner, 1805) and *Woman with a Hat* (Henri Matisse, 1905), public domain; "
+    "*Neckarfront in Tübingen*, photograph by Andreas Praefcke, "
+    "[CC BY 3.0](https://creativecommons.org/licenses/by/3.0/)."
+)
+#: scikit-image data images used as example photos in tests and benchmarks.
 CONTENT_NAMES = ("chelsea", "coffee", "astronaut")
 
-NIGHT_PALETTE = ((16, 38, 94), (28, 70, 150), (60, 110, 190), (120, 160, 210), (235, 200, 70), (250, 230, 140))
-GLASS_PALETTE = ((200, 40, 40), (240, 170, 30), (40, 120, 190), (30, 150, 90), (130, 60, 160), (240, 230, 200))
+
+def example_folder() -> Path:
+    """The folder of the shipped example pictures."""
+    return Path(str(resources.files(__package__).joinpath("example_images")))
 
 
 def example_content(name: str = "chelsea") -> Image.Image:
@@ -26,8 +43,11 @@ def example_content(name: str = "chelsea") -> Image.Image:
     try:
         import skimage.data
     except ImportError as exc:
-        raise StyleCoreError("the example photos need scikit-image: pip install 'style-core[examples]'") from exc
+        raise StyleCoreError("the example photos need scikit-image", hint="pip install scikit-image") from exc
     return Image.fromarray(getattr(skimage.data, name)()).convert("RGB")
+
+
+NIGHT_PALETTE = ((16, 38, 94), (28, 70, 150), (60, 110, 190), (120, 160, 210), (235, 200, 70), (250, 230, 140))
 
 
 def _flow_angle(x: float, y: float, size: int) -> float:
@@ -56,24 +76,3 @@ def swirl_painting(size: int = 512, seed: int = 1) -> Image.Image:
             points.append((x, y))
         draw.line(points, fill=tuple(int(c) for c in np.clip(color, 0, 255)), width=int(rng.integers(3, 7)))
     return image.filter(ImageFilter.SMOOTH)
-
-
-def mosaic_painting(size: int = 512, seed: int = 2, cells: int = 90) -> Image.Image:
-    """A stained-glass mosaic: bright Voronoi cells separated by dark lead lines."""
-    rng = np.random.default_rng(seed)
-    centers = rng.uniform(0, size, (cells, 2)).astype(np.float32)
-    colors = np.array(GLASS_PALETTE)[rng.integers(len(GLASS_PALETTE), size=cells)]
-    colors = np.clip(colors + rng.integers(-25, 25, colors.shape), 0, 255)
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32)
-    distances = (xs[..., None] - centers[:, 0]) ** 2 + (ys[..., None] - centers[:, 1]) ** 2
-    order = np.sort(distances, axis=-1)
-    nearest = distances.argmin(-1)
-    pixels = colors[nearest].astype(np.float32)
-    edge = np.sqrt(order[..., 1]) - np.sqrt(order[..., 0]) < 3.0
-    pixels[edge] = (25, 20, 20)
-    return Image.fromarray(pixels.astype(np.uint8))
-
-
-def example_styles() -> dict[str, Image.Image]:
-    """The generated style images, by name (the first is the default)."""
-    return {"swirls": swirl_painting(), "mosaic": mosaic_painting()}
