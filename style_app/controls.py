@@ -49,7 +49,7 @@ def _choices(spec: Spec) -> list[tuple[str, str]]:
 
 
 def _number(spec: Spec, value: float, label: str, elem_id: str) -> gr.components.Component:
-    common = {"value": value, "label": label, "info": spec.help, "elem_id": elem_id}
+    common = {"value": value, "label": label, "info": spec.explained, "elem_id": elem_id}
     if uses_slider(spec):
         return gr.Slider(spec.minimum, spec.maximum, step=spec.step, **common)
     precision = 0 if spec.kind == "int" else None
@@ -60,7 +60,7 @@ def control(spec: Spec) -> gr.components.Component:
     """The widget of one setting (not a per-style one: see :func:`slot_weight`)."""
     if spec.kind in ("int", "float"):
         return _number(spec, spec.default, spec.label, spec.name)
-    common = {"label": spec.label, "info": spec.help, "elem_id": spec.name}
+    common = {"label": spec.label, "info": spec.explained, "elem_id": spec.name}
     if spec.kind == "choice":
         if len(spec.choices) <= RADIO_MAX_CHOICES:
             return gr.Radio(_choices(spec), value=spec.default, **common)

@@ -73,6 +73,6 @@ def docstring(specs: Sequence[Spec], *, refine: bool = False) -> str:
     lines += [f"    {name}: {text}" for name, text in _inputs(refine=refine)]
     for spec in specs:
         for slot, name in enumerate(widget_names(spec), start=1):
-            lines.append(f"    {name}: {spec.help}" + (f" (painting {slot})" if spec.per_style else ""))
+            lines.append(f"    {name}: {spec.explained}" + (f" (painting {slot})" if spec.per_style else ""))
     lines.append(f"    {REGIONS_PARAMETER[0]}: {REGIONS_PARAMETER[1]}")
     return "\n".join(lines)

@@ -69,7 +69,7 @@ def add_setting_options(parser: argparse.ArgumentParser) -> None:
         default = "auto" if spec.default is None else spec.default
         if isinstance(default, tuple):
             default = " ".join(map(str, default))
-        help_text = f"{spec.help} (default: {default})"
+        help_text = f"{spec.explained} (default: {default})"
         options: dict[str, Any] = {"default": None, "help": help_text, "dest": spec.name}
         if spec.kind in ("int", "float"):
             options |= {

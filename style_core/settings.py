@@ -77,6 +77,11 @@ class Spec:
             return None
         return _CHECKS[self.kind](self, value)
 
+    @property
+    def explained(self) -> str:
+        """The help, with what 0 means when it means something special."""
+        return f"{self.help} (0: {self.zero})" if self.zero else self.help
+
     def as_record(self) -> dict[str, Any]:
         """JSON-ready fields, for doors that can't import this package (the GIMP plug-in)."""
         record = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -104,7 +109,7 @@ class Settings:
     """How to stylise: every setting with its default. See :data:`SCHEMA` for ranges and help."""
 
     size: int = setting(
-        "int", 512, "Output size", "Long side of the result in pixels; 0 keeps the photo's own size",
+        "int", 512, "Output size", "Long side of the result in pixels",
         tier="basic", minimum=0, maximum=8192, step=32, zero="the photo's own size",
     )  # fmt: skip
     quality: str = setting(
@@ -136,7 +141,7 @@ class Settings:
         choices={"gram": "Gram matrices", "w2": "Wasserstein-2 (Gaussian)", "sliced": "Sliced Wasserstein"},
     )  # fmt: skip
     steps: int = setting(
-        "int", 0, "Iterations", "Iterations at full size; 0 takes them from the quality",
+        "int", 0, "Iterations", "Iterations at full size",
         minimum=0, maximum=10_000, step=1, zero="set by the quality",
     )  # fmt: skip
     start: str = setting(
@@ -180,11 +185,11 @@ class Settings:
         minimum=0, maximum=2**31 - 1, step=1,
     )  # fmt: skip
     tile_size: int = setting(
-        "int", 0, "Tile size", "Longest side in pixels of a tile's core; 0 sizes tiles to the device's memory",
+        "int", 0, "Tile size", "Longest side in pixels of a tile's core: memory follows the tile, not the picture",
         minimum=0, maximum=8192, step=16, ui=False, zero="sized to the device's memory",
     )  # fmt: skip
     preview_every: int = setting(
-        "int", 5, "Preview every", "A preview image every this many iterations; 0 only at each stage's end",
+        "int", 5, "Preview every", "A preview image every this many iterations, and at each stage's end",
         minimum=0, maximum=10_000, step=1, ui=False, zero="only at each stage's end",
     )  # fmt: skip
     device: str | None = setting(

@@ -391,7 +391,7 @@ def test_the_widgets_are_the_schemas_ui_settings_with_its_ranges_choices_and_lab
         for name in slots:
             props = widgets[name]["props"]
             assert props["label"] == (f"{spec.label}, painting {name[-1]}" if spec.per_style else spec.label)
-            assert props["info"] == spec.help
+            assert props["info"] == spec.explained
             if spec.kind in ("int", "float", "floats"):
                 assert (props["minimum"], props["maximum"], props["step"]) == (spec.minimum, spec.maximum, spec.step)
                 assert widgets[name]["type"] == ("slider" if uses_slider(spec) else "number"), name
@@ -422,7 +422,7 @@ def test_the_api_parameters_are_the_schemas_names_and_documented(served):
         assert list(described) == expected and all(described.values())
         for spec in specs:
             if not spec.per_style:
-                assert described[spec.name] == spec.help
+                assert described[spec.name] == spec.explained
                 assert defaults[spec.name] == (list(spec.default) if spec.kind == "layers" else spec.default)
         assert all(defaults[f"mask_{slot}"] is None for slot in (1, 2, 3))
         assert "greyscale image of the photo's size" in described["mask_2"] and "painting 2" in described["mask_2"]
