@@ -40,10 +40,10 @@ PAIRS = [
 ]
 
 
-def run_measured(command: list[str]) -> tuple[float, float]:
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run ``command``; return (wall seconds, peak RSS in MiB) of that process alone."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
