@@ -3,8 +3,9 @@
 A mask is a greyscale picture of the content's size: white = this style, black = not,
 grey = a soft edge where styles (or the style and the untouched photo) blend. It may be a
 path, a PIL image (modes ``L``, ``1``, ``LA``, ``I``, ``I;16``, ``F``, or RGB(A) whose
-channels are equal), a numpy array (H, W) of booleans, uint8 (0-255), uint16 or floats in
-[0, 1], or a tensor (H, W), (1, H, W) or (1, 1, H, W) of floats in [0, 1] or uint8.
+channels are equal), a numpy array or a tensor (H, W), (1, H, W) or (1, 1, H, W); its values
+are read as pixels are (:func:`style_core.image.unit_values`: uint8 0-255, uint16, bool,
+floats in [0, 1], other whole numbers by their range).
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ from PIL import Image
 from torch import Tensor
 
 from .errors import ImageError
+from .image import unit_values
 
 MaskInput = str | os.PathLike | Image.Image | np.ndarray | Tensor
-
-#: PIL modes read as they are; RGB(A) is read when its channels agree (a grey picture saved as colour).
-GREY_MODES = {"L": 255.0, "1": 1.0, "LA": 255.0, "I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0}
 
 
 def _from_pil(image: Image.Image, what: str) -> np.ndarray:
@@ -35,32 +34,20 @@ def _from_pil(image: Image.Image, what: str) -> np.ndarray:
                 f"{what} has colours; a mask is greyscale (white = this style, black = not)",
                 hint="save it as a greyscale picture",
             )
-        return rgb[..., 0] / 255.0
-    if image.mode in GREY_MODES:
+        return rgb[..., 0].astype(np.uint8)
+    if image.mode in ("L", "1", "LA", "I", "F") or image.mode.startswith("I;16"):
         grey = image.getchannel(0) if image.mode == "LA" else image
-        return np.asarray(grey, dtype=np.float64) / GREY_MODES[image.mode]
-    if image.mode in ("I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        scale = 1.0 if image.mode == "F" or values.max() <= 1 else 255.0 if values.max() <= 255 else 65535.0
-        return values / scale
+        values = np.asarray(grey)
+        return values.astype(np.uint16) if image.mode.startswith("I;16") else values
     raise ImageError(f"{what}: a picture in mode {image.mode}; a mask is greyscale", hint="save it as greyscale (L)")
 
 
 def _from_array(array: np.ndarray, what: str) -> np.ndarray:
+    """One channel of values read as :func:`style_core.image.unit_values` reads pixels."""
     array = np.squeeze(array)
     if array.ndim != 2:
         raise ImageError(f"{what}: an array of shape {array.shape}; a mask is one channel (H, W)")
-    if array.dtype == bool:
-        return array.astype(np.float64)
-    if array.dtype == np.uint8:
-        return array / 255.0
-    if array.dtype == np.uint16:
-        return array / 65535.0
-    if np.issubdtype(array.dtype, np.floating):
-        if not np.isfinite(array).all() or array.min() < 0 or array.max() > 1:
-            raise ImageError(f"{what}: float values outside [0, 1]", hint="scale the mask to 0-1")
-        return array.astype(np.float64)
-    raise ImageError(f"{what}: values of type {array.dtype}; a mask is bool, uint8, uint16 or float in [0, 1]")
+    return unit_values(array, what)
 
 
 def load_mask(source: MaskInput, what: str, size: tuple[int, int]) -> Tensor:
@@ -71,11 +58,11 @@ def load_mask(source: MaskInput, what: str, size: tuple[int, int]) -> Tensor:
             raise ImageError(f"{what} '{path}': no such file")
         try:
             with Image.open(path) as image:
-                values = _from_pil(image, f"{what} '{path}'")
+                values = _from_array(_from_pil(image, f"{what} '{path}'"), f"{what} '{path}'")
         except (OSError, SyntaxError, ValueError) as exc:
             raise ImageError(f"{what} '{path}': not a picture that can be read ({exc})", hint="save it as PNG") from exc
     elif isinstance(source, Image.Image):
-        values = _from_pil(source, what)
+        values = _from_array(_from_pil(source, what), what)
     elif isinstance(source, np.ndarray):
         values = _from_array(source, what)
     elif isinstance(source, Tensor):
@@ -89,7 +76,7 @@ def load_mask(source: MaskInput, what: str, size: tuple[int, int]) -> Tensor:
             f"{what} is {width}x{height}, the picture it masks is {size[0]}x{size[1]}",
             hint=f"give a mask of {size[0]}x{size[1]} pixels",
         )
-    return torch.from_numpy(values.astype(np.float32))[None, None]
+    return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))[None, None]
 
 
 def load_masks(sources: Sequence[MaskInput], what: str, sizes: Sequence[tuple[int, int]]) -> list[Tensor]:
