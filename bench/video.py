@@ -8,7 +8,8 @@ footage does: everything moves, and an object uncovers what is behind it), writt
 .mp4 with audio. Prints, per mode, the wall time from start to the written video, the
 painting time per frame (the first, coarse to fine, and the median of the others) and
 frames per second; then the warping error (DIS flow, trusted pixels) of video mode and of
-frames painted alone, and writes contact sheets of consecutive frames to bench/out/.
+frames painted alone, and writes a contact sheet of consecutive frames from the middle of
+the clip (where Ray's two chunks meet) to bench/out/: the source, each mode, frames alone.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def main() -> None:
             print(f"  {'warping error':>24}: {warping_error(sources, frames):8.5f}")
         first = next(iter(results.values()))
         consecutive = slice(len(first) // 2 - 2, len(first) // 2 + 2)
-        rows = [sources[consecutive], first[consecutive]]
+        rows = [sources[consecutive], *(frames[consecutive] for frames in results.values())]
         if not args.skip_alone:
             print("frames painted one by one:")
             started = time.perf_counter()

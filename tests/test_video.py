@@ -197,6 +197,17 @@ def test_video_mode_flickers_at_most_half_as_much_as_frames_alone(files, clip, t
     assert np.abs(coherent[12].astype(int) - sources[12]).mean() > 20
 
 
+def test_a_cut_starts_a_new_shot_painted_afresh(clip, files):
+    """After a cut the flow finds little of the frame before: that frame is painted coarse to
+    fine, not from a picture of the other shot."""
+    other = moving_disc_clip(96, 64, 2, seed=5).frames
+    frames = list(enumerate([clip.frames[0], clip.frames[1], other[0], other[1]]))
+    settings = Settings(size=96, start_size=64, steps=1, preview_every=0)
+    stylist = FrameStylist([load_image(files[1]).rgb], settings, temporal_weight=40.0)
+    steps = [event.steps for event in stylist.run(frames) if isinstance(event, StylisedFrame)]
+    assert steps[1] == steps[3] == 1 and steps[0] == steps[2] > 1
+
+
 # -- the command ----------------------------------------------------------------------------------
 
 

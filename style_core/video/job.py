@@ -10,6 +10,7 @@ source's audio (:mod:`~style_core.video.media`) → the work folder is removed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -152,7 +153,7 @@ class VideoJob:
     def _run_here(self, done: set[int], started: float) -> Iterator[VideoEvent]:
         from .worker import ChunkWorker
 
-        chunks = plan_chunks(done, self.info.frames, workers=1, overlap=self.overlap, chunk_frames=self.chunk_frames)
+        chunks = plan_chunks(done, self.info.frames, workers=1, overlap=self.overlap)  # one sequence per gap
         yield self._planned(done, chunks, "this process")
         if not chunks:
             return
@@ -179,7 +180,7 @@ class VideoJob:
         chunks = plan_chunks(
             done, self.info.frames, workers=pool.actors, overlap=self.overlap, chunk_frames=self.chunk_frames
         )
-        pool = type(pool)(min(pool.actors, max(1, len(chunks))), pool.cpus, pool.gpus)
+        pool = dataclasses.replace(pool, actors=min(pool.actors, max(1, len(chunks))))
         yield self._planned(done, chunks, f"Ray, {pool.describe()}")
         if not chunks:
             return
@@ -262,7 +263,8 @@ def stylize_video(
         keep_frames: keep the finished frames (PNGs in ``OUTPUT.frames/``) after writing.
         ray: None runs here; True or ``"local"`` on a local Ray; else a Ray address.
         workers: Ray actors (default: one per GPU, else one per ``cpus_per_worker`` CPUs).
-        chunk_frames: frames per chunk on Ray (default: the frames left over the workers).
+        chunk_frames: frames per chunk on Ray (default: the frames left over the workers); in
+            this process the frames are painted in one sequence.
         overlap: lead-in frames blended where two chunks meet.
         settings: the picture settings (:class:`~style_core.settings.Settings` fields).
 
