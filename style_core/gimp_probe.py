@@ -9,8 +9,8 @@ dialog's estimate. Loading the weights is part of the measurement, so weights th
 
 Timings: after a warm-up, one short one-stage run gives the pace of iterations (seconds per unit
 of the plan's work, :attr:`style_core.plan.Plan.work`) and the rest of a run; the planned work of square
-pictures of every size on a √2 grid, for each quality and per iteration of ``steps``, lets the
-plug-in estimate a run of any size and aspect without torch.
+pictures of every size on a √2 grid, for each quality and per iteration of ``steps``, for a
+painting and a refinement, lets the plug-in estimate a run of any size and aspect without torch.
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ def probe(weights: str | None, device: str | None) -> dict[str, Any]:
     }
 
 
-def _job(content, style, side: int, settings: dict[str, Any]):
+def _job(content, style, side: int, settings: dict[str, Any], init=None):
     from .job import Job
 
-    return Job(content, [style], {"size": side, **settings})
+    return Job(content, [style], {"size": side, **settings}, init=init)
 
 
 def calibrate(weights: str | None, device: str | None, kind: str) -> dict[str, float]:
@@ -92,18 +92,21 @@ def calibrate(weights: str | None, device: str | None, kind: str) -> dict[str, f
     return {"overhead_s": start + end - iterations[-1], "seconds_per_work": pace}
 
 
-def work_table(device: str | None, qualities: list[str]) -> dict[str, list[float]]:
-    """The planned work of square pictures of each of :data:`WORK_SIDES` per quality, and per
-    iteration when ``steps`` is given."""
+def work_table(device: str | None, qualities: list[str]) -> dict[str, Any]:
+    """The planned work of square pictures of each of :data:`WORK_SIDES`: for a painting and a
+    refinement (the full size only), per quality and per iteration when ``steps`` is given."""
     from PIL import Image
 
     tiny = Image.new("RGB", (16, 16), (128, 128, 128))  # the plan depends on the output size alone
 
-    def work(side: int, settings: dict[str, Any]) -> float:
-        return _job(tiny, tiny, side, {"device": device, **settings}).plan.work
+    def work(side: int, refine: bool, settings: dict[str, Any]) -> float:
+        return _job(tiny, tiny, side, {"device": device, **settings}, init=tiny if refine else None).plan.work
 
-    table: dict[str, list[float]] = {"sides": list(WORK_SIDES)}
-    for quality in qualities:
-        table[quality] = [work(side, {"quality": quality}) for side in WORK_SIDES]
-    table["per_step"] = [work(side, {"steps": PER_STEP_STEPS}) / PER_STEP_STEPS for side in WORK_SIDES]
+    table: dict[str, Any] = {"sides": list(WORK_SIDES)}
+    for kind, refine in (("paint", False), ("refine", True)):
+        table[kind] = {
+            quality: [work(side, refine, {"quality": quality}) for side in WORK_SIDES] for quality in qualities
+        }
+        steps = [work(side, refine, {"steps": PER_STEP_STEPS}) / PER_STEP_STEPS for side in WORK_SIDES]
+        table[kind]["per_step"] = steps
     return table

@@ -14,7 +14,9 @@ installed folder, and tested directly.
 
 from __future__ import annotations
 
+import base64
 import importlib
+import itertools
 import json
 import os
 import re
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import sysconfig
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +44,9 @@ INTERRUPT = REPO / "tests" / "gimp" / "interrupt.py"
 GIMP_TIMEOUT_S = 900
 BATCH = ["gimp-console-3.0", "-i", "-n", "--batch-interpreter=python-fu-eval", "-b", "-", "--quit"]
 PLUGIN_MODULES = ("arguments", "engine", "protocol")
+#: The palettes of the two paintings the regions test tells apart.
+WARM = ((200, 40, 20), (250, 180, 30), (120, 20, 10))
+COLD = ((20, 60, 190), (40, 180, 170), (10, 20, 80))
 
 
 def run(command: list, **options) -> subprocess.CompletedProcess:
@@ -103,7 +109,8 @@ def plugin(installed: Path):
     try:
         modules = {name: importlib.import_module(name) for name in PLUGIN_MODULES}
         schema = modules["arguments"].load_schema(folder)
-        built = modules["arguments"].build(schema, modules["engine"].EngineConfig.load(folder).raw)
+        engine = modules["engine"].EngineConfig.load(folder)
+        built = modules["arguments"].build(schema, engine.max_size, engine.device_kind)
         yield type("Plugin", (), {**modules, "folder": folder, "schema": schema, "built": built})
     finally:
         sys.path.remove(folder)
@@ -139,8 +146,10 @@ def test_install_writes_the_plugin_schema_protocol_and_engine_facts(installed: P
     assert timing["startup_s"] > 0 and timing["seconds_per_work"] > 0 and timing["overhead_s"] >= 0
     sides = timing["work"]["sides"]
     assert sides[0] <= 64 and sides[-1] >= 8192
-    for quality in ("draft", "balanced", "high", "per_step"):
-        assert all(b > a > 0 for a, b in zip(timing["work"][quality], timing["work"][quality][1:], strict=False))
+    for kind in ("paint", "refine"):
+        for quality in ("draft", "balanced", "high", "per_step"):
+            work = timing["work"][kind][quality]
+            assert all(b > a > 0 for a, b in itertools.pairwise(work)), (kind, quality)
 
 
 def test_install_refuses_missing_offline_weights_in_one_line(tmp_path: Path, capsys):
@@ -189,10 +198,12 @@ def test_uninstall_removes_the_folder(tmp_path: Path):
 
 def test_mnemonics_are_unique_and_as_many_as_letters_allow(plugin):
     arguments, built = plugin.arguments, plugin.built
-    nicks = [a.nick for a in built] + list(arguments.section_nicks(built).values())
-    keys = [m.group(1).lower() for nick in nicks for m in re.finditer(r"(?<!_)_([^_])", nick)]
+    labelled = arguments.nicks(built)  # the arguments' labels and the sections' titles
+    assert set(labelled) == {a.label for a in built} | {arguments.MORE_STYLES, arguments.ADVANCED}
+    keys = [m.group(1).lower() for nick in labelled.values() for m in re.finditer(r"(?<!_)_([^_])", nick)]
     assert len(keys) == len(set(keys)) and not set(keys) & set(arguments.RESERVED_MNEMONICS)
-    assert all(nick.replace("_", "") == a.label for nick, a in zip(nicks, built, strict=False))
+    assert all(nick.replace("_", "") == label for label, nick in labelled.items())
+    assert all(a.nick == labelled[a.label] for a in built)
     assert arguments.mnemonics(["Style image", "Style image 2", "Size"], reserved="") == [
         "_Style image",
         "Style _image 2",
@@ -208,16 +219,27 @@ def test_engine_options_pass_only_what_changed(plugin):
     arguments, schema, built = plugin.arguments, plugin.schema, plugin.built
     defaults = {a.name: a.default for a in built}
     values = {**defaults, "style-file": "/a.png"}
-    assert arguments.engine_options(built, schema, values, 640) == ["--size", "640"]
+    assert arguments.engine_options(built, schema, values, 640, blend=True) == ["--size", "640"]
     values |= {"quality": "high", "style-layers": " relu1_1,relu2_1  relu3_1", "style-file-2": "/b.png"}
     values |= {"style-weight-2": 2.5, "seed": 7}
-    assert arguments.engine_options(built, schema, values, 640) == [
+    assert arguments.engine_options(built, schema, values, 640, blend=True) == [
         "--size", "640", "--quality", "high", "--style-layers", "relu1_1", "relu2_1", "relu3_1",
         "--seed", "7", "--style-blend", "1", "2.5",
     ]  # fmt: skip
-    assert arguments.styles(values | {"style-weight": 0.0}) == [("/b.png", 2.5)]
+    # With masks the weights divide the regions (see regions.py): no blend for the engine.
+    assert "--style-blend" not in arguments.engine_options(built, schema, values, 640, blend=False)
+    assert arguments.styles(values | {"style-weight": 0.0}) == [arguments.Style("/b.png", 2.5, None, 2)]
     with pytest.raises(arguments.InvalidValue, match="'Style layers': there is no layer 'relu9_9'"):
-        arguments.engine_options(built, schema, values | {"style-layers": "relu9_9"}, 640)
+        arguments.engine_options(built, schema, values | {"style-layers": "relu9_9"}, 640, blend=True)
+
+
+def test_captions_say_what_zero_means_as_the_schema_does(plugin):
+    captions = {a.name: a.caption for a in plugin.built if a.caption}
+    zero = {spec["name"].replace("_", "-"): spec["zero"] for spec in schema_record()["settings"] if spec["zero"]}
+    assert captions == {name: f"0 = {text}" for name, text in zero.items() if name in captions}
+    assert set(captions) == {"size", "steps"}  # the ui settings with a special 0
+    [steps, preview] = plugin.arguments.build_refine(plugin.schema)
+    assert (steps.name, steps.caption, preview.name) == ("steps", f"0 = {zero['steps']}", "preview")
 
 
 def test_size_zero_paints_the_region_at_its_own_size_up_to_the_cap(plugin):
@@ -248,6 +270,9 @@ def test_estimate_grows_with_size_and_quality(plugin):
     assert config.timing["startup_s"] < small < big
     assert config.estimate_seconds("draft", 0, 2048, 1536) < big < config.estimate_seconds("high", 0, 2048, 1536)
     assert config.estimate_seconds("balanced", 40, 1024, 768) > config.estimate_seconds("balanced", 20, 1024, 768)
+    # Refining runs the full size only: shorter than painting with the same iterations there.
+    refine = config.estimate_seconds("balanced", 20, 1024, 768, refine=True)
+    assert config.timing["startup_s"] < refine < config.estimate_seconds("balanced", 20, 1024, 768)
 
 
 def test_a_missing_engine_json_says_how_to_install(plugin, tmp_path: Path):
@@ -258,17 +283,20 @@ def test_a_missing_engine_json_says_how_to_install(plugin, tmp_path: Path):
 # -- in GIMP -----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def gimp_results(installed: Path, venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Provision GIMP 3 and play every scenario once, with the plug-in installed from the wheel."""
-    provision = subprocess.run(
-        ["bash", str(REPO / "scripts" / "provision-gimp.sh")], capture_output=True, text=True, timeout=1800
-    )
-    assert provision.returncode == 0, f"provisioning GIMP 3 failed:\n{provision.stdout}\n{provision.stderr}"
+def palette_painting(colors: tuple[tuple[int, int, int], ...], seed: int) -> Image.Image:
+    """Random strokes in a few colours: a painting whose palette says which it is."""
+    rng = np.random.default_rng(seed)
+    pixels = np.full((96, 96, 3), colors[0], np.uint8)
+    for _ in range(200):
+        y, x = rng.integers(0, 96, 2)
+        pixels[y : y + rng.integers(2, 6), x : x + rng.integers(8, 20)] = colors[rng.integers(len(colors))]
+    return Image.fromarray(pixels)
 
-    base = tmp_path_factory.mktemp("gimp")
+
+def scenario_inputs(base: Path, engine_json: Path, engine_python: Path) -> dict[str, str]:
+    """The pictures the scenarios paint, written into ``base``; the scenarios' PARAMS."""
     out = base / "out"
-    out.mkdir()
+    out.mkdir(exist_ok=True)
     rng = np.random.default_rng(0)
     y, x = np.mgrid[0:40, 0:48]
     rgb = np.stack([x * 5, y * 6, 255 - x * 4], axis=-1) + rng.integers(0, 30, (40, 48, 3))
@@ -276,32 +304,49 @@ def gimp_results(installed: Path, venv: Path, tmp_path_factory: pytest.TempPathF
     Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8), "RGB").save(base / "content-rgb.png")
     rgba = np.dstack([np.clip(rgb, 0, 255), alpha]).astype(np.uint8)
     Image.fromarray(rgba, "RGBA").save(base / "content-rgba.png")
+    grey = 128 + rng.integers(-40, 40, (64, 96, 1)) + np.zeros((1, 1, 3), int)  # a neutral photo
+    Image.fromarray(grey.astype(np.uint8), "RGB").save(base / "content-regions.png")
+    y, x = np.mgrid[0:64, 0:96]
+    wide = np.stack([x * 2.5, y * 3.5, 255 - x * 2], axis=-1) + rng.integers(0, 30, (64, 96, 3))
+    Image.fromarray(np.clip(wide, 0, 255).astype(np.uint8), "RGB").save(base / "content-wide.png")
     swirl_painting(96).save(base / "style.png")
     Image.fromarray(np.tile(np.array([[[200, 30, 30]], [[30, 30, 200]]], np.uint8), (32, 64, 1))).save(
         base / "stripes.png"
     )
+    palette_painting(WARM, seed=1).save(base / "warm.png")
+    palette_painting(COLD, seed=2).save(base / "cold.png")
     (base / "corrupt.png").write_text("this is not a PNG\n")
-    engine_python = venv / "bin" / "python"
     interrupting = base / "interrupting-python"
     interrupting.write_text(f'#!/bin/sh\nexec /usr/bin/env python3 {INTERRUPT} {engine_python} "$@"\n')
     interrupting.chmod(0o755)
-
-    params = {
+    names = (
+        "content-rgb",
+        "content-rgba",
+        "content-regions",
+        "content-wide",
+        "style",
+        "stripes",
+        "warm",
+        "cold",
+        "corrupt",
+    )
+    params = {name.replace("-", "_"): str(base / f"{name}.png") for name in names}
+    return params | {
         "out": str(out),
-        "content_rgb": str(base / "content-rgb.png"),
-        "content_rgba": str(base / "content-rgba.png"),
-        "style": str(base / "style.png"),
-        "style2": str(base / "stripes.png"),
+        "style2": params.pop("stripes"),
         "missing": str(base / "no-such-painting.png"),
-        "corrupt": str(base / "corrupt.png"),
-        "engine_json": str(plugin_folder(installed) / "engine.json"),
+        "engine_json": str(engine_json),
         "interrupting_python": str(interrupting),
     }
+
+
+def play_scenarios(profile: Path, params: dict[str, str], engine_python: Path, cwd: Path) -> dict:
+    """Every scenario in one headless GIMP with ``profile``; their records by name."""
     script = f"PARAMS = {params!r}\n" + SCENARIOS.read_text(encoding="utf-8")
     env = os.environ | {
-        "GIMP3_DIRECTORY": str(installed),
+        "GIMP3_DIRECTORY": str(profile),
         "STYLE_CORE_PYTHON": str(engine_python),
-        "STYLE_CORE_GIMP_BIND": str(base),
+        "STYLE_CORE_GIMP_BIND": str(cwd),
     }
     env.pop("STYLE_CORE_WEIGHTS", None)  # the plug-in passes what engine.json says
     done = subprocess.run(
@@ -309,17 +354,30 @@ def gimp_results(installed: Path, venv: Path, tmp_path_factory: pytest.TempPathF
         input=script,
         capture_output=True,
         text=True,
-        cwd=base,
+        cwd=cwd,
         env=env,
         timeout=GIMP_TIMEOUT_S,
     )
     log = f"exit {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
     assert done.returncode == 0, log
-    results_file = out / "results.json"
+    results_file = Path(params["out"]) / "results.json"
     assert results_file.is_file(), log
     results = json.loads(results_file.read_text())
     results["_log"] = log
     return results
+
+
+@pytest.fixture(scope="module")
+def gimp_results(installed: Path, venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Provision GIMP 3 and play every scenario once, with the plug-in installed from the wheel."""
+    provision = subprocess.run(
+        ["bash", str(REPO / "scripts" / "provision-gimp.sh")], capture_output=True, text=True, timeout=1800
+    )
+    assert provision.returncode == 0, f"provisioning GIMP 3 failed:\n{provision.stdout}\n{provision.stderr}"
+    base = tmp_path_factory.mktemp("gimp")
+    engine_python = venv / "bin" / "python"
+    params = scenario_inputs(base, plugin_folder(installed) / "engine.json", engine_python)
+    return play_scenarios(installed, params, engine_python, base)
 
 
 def scenario(results: dict, name: str) -> dict:
@@ -342,19 +400,24 @@ def assert_image_unchanged(record: dict) -> None:
     assert np.array_equal(load(record["visible_after"]), load(record["visible_before"]))
 
 
+PAINT, REFINE = "python-fu-neural-style-transfer", "python-fu-neural-style-transfer-refine"
+
+
 @pytest.mark.gimp
-def test_procedure_is_registered_under_filters_artistic(gimp_results):
-    record = scenario(gimp_results, "registration")
-    assert record["registered"], gimp_results["_log"]
-    assert "<Image>/Filters/Artistic" in record["menu_paths"]
-    assert record["menu_label"].startswith("Neural Style Transfer")
-    assert record["image_types"] == "RGB*, GRAY*"
+def test_procedures_are_registered_under_filters_artistic(gimp_results):
+    procedures = scenario(gimp_results, "registration")
+    for name, label in ((PAINT, "Neural Style Transfer…"), (REFINE, "Neural Style Transfer: Refine…")):
+        assert procedures[name], gimp_results["_log"]
+        assert "<Image>/Filters/Artistic" in procedures[name]["menu_paths"]
+        assert procedures[name]["menu_label"] == label
+        assert procedures[name]["image_types"] == "RGB*, GRAY*"
 
 
 @pytest.mark.gimp
 def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_results, installed):
     """Every ``ui`` setting, read back from GIMP: name, label, help, range, default, choice labels."""
-    arguments = {a["name"]: a for a in scenario(gimp_results, "registration")["arguments"]}
+    procedures = scenario(gimp_results, "registration")
+    arguments = {a["name"]: a for a in procedures[PAINT]["arguments"]}
     engine = json.loads((plugin_folder(installed) / "engine.json").read_text())
     nicks = [a["nick"] for a in arguments.values() if a["name"] not in ("run-mode", "image", "drawables")]
     keys = [m.group(1).lower() for nick in nicks for m in re.finditer(r"(?<!_)_([^_])", nick)]
@@ -362,9 +425,10 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
     for spec in schema_record()["settings"]:
         if not spec["ui"]:
             continue
-        if spec["per_style"]:  # one weight per style slot, beside its file
+        if spec["per_style"]:  # one weight per style slot, beside its file and region
             for suffix in ("", "-2", "-3"):
                 assert arguments[f"style-file{suffix}"]["type"] == "GFile"
+                assert arguments[f"style-region{suffix}"]["type"] == "GimpChannel"
                 weight = arguments[f"style-weight{suffix}"]
                 assert weight["nick"].replace("_", "").startswith(spec["label"])
                 assert (weight["minimum"], weight["maximum"], weight["default_value"]) == (
@@ -379,7 +443,7 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
             assert (argument["minimum"], argument["maximum"], argument["default_value"]) == (0, engine["max_size"], 0)
             assert f"at most {engine['max_size']} px" in argument["blurb"]
             continue
-        assert argument["blurb"] == spec["help"]
+        assert argument["blurb"] == spec["help"] + (f" (0: {spec['zero']})" if spec["zero"] else "")
         if spec["kind"] in ("int", "float"):
             assert (argument["minimum"], argument["maximum"], argument["default_value"]) == (
                 spec["minimum"],
@@ -393,9 +457,13 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
             assert argument["type"] == "gchararray"
             assert argument["default_value"] == " ".join(spec["default"])
     plugin_own = {"run-mode", "image", "drawables", "preview"} | {
-        f"style-{what}{suffix}" for what in ("file", "weight") for suffix in ("", "-2", "-3")
+        f"style-{what}{suffix}" for what in ("file", "weight", "region") for suffix in ("", "-2", "-3")
     }
     assert set(arguments) == plugin_own, "arguments that are neither settings nor the plug-in's own"
+    refine = {a["name"]: a for a in procedures[REFINE]["arguments"]}
+    assert set(refine) == {"run-mode", "image", "drawables", "steps", "preview"}
+    steps = next(spec for spec in schema_record()["settings"] if spec["name"] == "steps")
+    assert (refine["steps"]["minimum"], refine["steps"]["maximum"]) == (steps["minimum"], steps["maximum"])
 
 
 @pytest.mark.gimp
@@ -435,36 +503,125 @@ def test_greyscale_layer_without_alpha_gets_a_greyscale_layer_without_alpha(gimp
     assert np.array_equal(load(record["source_after"]), before)
 
 
+def read_coverage(record: dict) -> np.ndarray:
+    """The selection's coverage over the layer (0-255), as the scenario saved it."""
+    return np.asarray(Image.open(record["coverage"])).astype(int)
+
+
+def assert_painted_only_within(before: np.ndarray, after: np.ndarray, coverage: np.ndarray) -> None:
+    """Unchanged (within 1/255) wherever the selection's feathered edge has ended, changed where it is whole."""
+    change = np.abs(after.astype(int) - before.astype(int)).reshape(*coverage.shape, -1).max(-1)
+    outside, inside = coverage == 0, coverage == 255
+    assert outside.sum() > 200 and inside.sum() > 50  # both parts are there to compare
+    assert change[outside].max() <= 1, f"{(change[outside] > 1).sum()} pixels outside the selection changed"
+    assert change[inside].mean() > 10, f"the selection barely changed (mean change {change[inside].mean():.1f})"
+
+
 @pytest.mark.gimp
-def test_selection_limits_the_effect(gimp_results):
-    record = scenario(gimp_results, "selection")
+def test_a_feathered_selection_is_a_real_mask(gimp_results):
+    """Only the selection is painted, its feathered edge blending; the new layer is the layer's full
+    size, needs no layer mask, and holds the layer's own pixels outside the selection."""
+    record = scenario(gimp_results, "feathered")
     assert record["status"] == "success", record["message"]
+    [source] = record["before"]
     [layer] = new_layers(record)
-    assert layer["has_mask"]
-    before, after = load(record["visible_before"]), load(record["visible_after"])
-    inside = np.zeros(before.shape[:2], bool)
-    inside[17 : 17 + 16, 15 : 15 + 20] = True  # the selected rectangle, in image coordinates
-    assert np.array_equal(after[~inside], before[~inside])
-    opaque = inside & (before[..., 3] > 0)
-    assert np.abs(after[..., :3].astype(int) - before[..., :3].astype(int))[opaque].mean() > 5
+    assert (layer["size"], layer["offsets"], layer["has_mask"]) == (source["size"], source["offsets"], False)
+    coverage = read_coverage(record)
+    assert ((coverage > 0) & (coverage < 255)).sum() > 100  # a soft edge, many pixels wide
+    assert_painted_only_within(load(record["source_before"]), load(record["result_png"]), coverage)
+    # The engine paints the selection's bounds and a margin of context (an eighth of their long
+    # side, at least 16 px) within the layer.
+    rows, columns = np.nonzero(coverage)
+    top, left, bottom, right = rows.min(), columns.min(), rows.max() + 1, columns.max() + 1
+    margin = max(16, round(max(right - left, bottom - top) / 8))
+    x, y = max(0, left - margin), max(0, top - margin)
+    expected = [x, y, min(96, right + margin) - x, min(64, bottom + margin) - y]
+    assert record["recipe"]["area"] == expected and len(record["recipe"]["masks"]) == 1
+    assert expected[2] * expected[3] < 96 * 64  # not the whole layer
     assert np.array_equal(load(record["source_after"]), load(record["source_before"]))
 
 
 @pytest.mark.gimp
-def test_a_smaller_output_size_is_scaled_back_to_the_layer(gimp_results):
+def test_a_smaller_output_size_is_scaled_back_and_keeps_the_rest_exactly(gimp_results):
     record = scenario(gimp_results, "upscaled")
     assert record["status"] == "success", record["message"]
     [source] = record["before"]
     [layer] = new_layers(record)
-    assert (layer["size"], layer["offsets"]) == (source["size"], source["offsets"])
+    assert (layer["size"], layer["offsets"], layer["has_mask"]) == (source["size"], source["offsets"], False)
+    assert_painted_only_within(load(record["source_before"]), load(record["result_png"]), read_coverage(record))
 
 
 @pytest.mark.gimp
-def test_blends_several_styles_with_advanced_settings(gimp_results):
+def test_two_channels_paint_two_styles_each_in_its_region(gimp_results):
+    """Left and right channels for a warm and a cold painting: each half leans to its palette."""
+    record = scenario(gimp_results, "regions")
+    assert record["status"] == "success", record["message"]
+    [layer] = new_layers(record)
+    assert layer["name"] == "Style: warm + cold" and not layer["has_mask"]
+    result = load(record["result_png"]).astype(float)
+    half = result.shape[1] // 2
+    left, right = result[:, : half - 6], result[:, half + 6 :]  # away from the soft edge
+    warmth = [(part[..., 0] - part[..., 2]).mean() for part in (left, right)]  # red minus blue
+    assert warmth[0] > 25 and warmth[1] < -25, warmth  # the photo is grey: 0 on both sides
+    assert len(record["recipe"]["masks"]) == 2
+
+
+@pytest.mark.gimp
+def test_refine_continues_the_result_in_place_with_more_iterations(gimp_results):
+    record = scenario(gimp_results, "refine")
+    assert record["paint"] == ["success", None] and record["refine"] == ["success", None], record
+    coverage = read_coverage(record)
+    source, first, refined = (load(record[name]).astype(int) for name in ("source", "first", "refined"))
+    inside = coverage == 255
+    assert np.abs(refined - first)[inside].mean() < np.abs(source - first)[inside].mean()
+    assert_painted_only_within(source, refined, coverage)  # the masks came with the recipe
+    assert record["refined_recipe"]["iterations"] == record["first_recipe"]["iterations"] + 5
+    [result, kept] = record["layers_after"]  # refined in place: no new layer, no preview left
+    assert result["name"] == "Style: style" and kept["name"] == "source"
+    assert record["dirty_after_refine"]
+
+
+@pytest.mark.gimp
+def test_refine_refuses_what_it_cannot_refine_in_one_line(gimp_results):
+    record = scenario(gimp_results, "refine")
+    status, message = record["not_a_result"]
+    assert status == "execution-error" and "'source' holds no record" in message and "\n" not in message
+    status, message = record["source_gone"]
+    assert status == "execution-error" and "was painted from is gone" in message and "\n" not in message
+
+
+@pytest.mark.gimp
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("region_of_another_image", "'Region' is the channel 'elsewhere' of another image"),
+        ("region_outside_the_selection", "'Region', the channel 'right', does not overlap the selection"),
+        ("nowhere_to_paint", "'Style image 2' has nowhere to paint"),
+    ],
+)
+def test_a_region_that_cannot_paint_is_refused_in_one_line(gimp_results, name, words):
+    record = scenario(gimp_results, name)
+    assert record["status"] == "execution-error"
+    assert words in record["message"] and "\n" not in record["message"]
+    assert_image_unchanged(record)
+
+
+@pytest.mark.gimp
+def test_blends_several_styles_in_a_selection_by_weight_with_advanced_settings(gimp_results):
+    """Two styles without channels share the selection: their masks divide it 1 : 0.5."""
     record = scenario(gimp_results, "two_styles")
     assert record["status"] == "success", record["message"]
     [layer] = new_layers(record)
     assert layer["name"] == "Style: style + stripes"
+    coverage = read_coverage(record)
+    assert_painted_only_within(load(record["source_before"]), load(record["result_png"]), coverage)
+    x, y, width, height = record["recipe"]["area"]
+    first, second = (
+        np.frombuffer(zlib.decompress(base64.b64decode(mask)), np.uint8).reshape(height, width).astype(int)
+        for mask in record["recipe"]["masks"]
+    )
+    assert np.abs(first + second - coverage[y : y + height, x : x + width]).max() <= 1
+    assert np.abs(first - 2 * second).max() <= 2
 
 
 @pytest.mark.gimp

@@ -1,19 +1,19 @@
-"""The procedure's arguments, generated from the engine's settings schema, and back to engine options.
+"""The procedures' arguments, generated from the engine's settings schema, and back to engine options.
 
 ``style-core gimp install`` writes ``schema.json`` (``style_core.settings.schema_record()``) and
 ``engine.json`` beside this file. Every setting the schema offers to interactive doors (``ui``)
 becomes one argument, named like the setting with dashes (``style_strength`` -> ``style-strength``),
-with the schema's label, help, range, step, default and choice labels:
+with the schema's label, help, range, step, default, choice labels and meaning of 0 (``zero``):
 
 - a ``choice`` is a choice argument whose labels are the schema's;
 - a list of layer names (``layers``) is a string argument: the names separated by spaces or commas;
 - a setting with one value per style image (``per_style``: ``style_blend``) is one argument per
-  style slot, beside that slot's file: ``style-file``/``style-weight``,
-  ``style-file-2``/``style-weight-2``, ``style-file-3``/``style-weight-3``.
+  style slot, beside that slot's file and region: ``style-file``/``style-weight``/``style-region``,
+  then the same with ``-2`` and ``-3``.
 
-The plug-in's own changes are :data:`OVERRIDES`, each with its reason, applied to the schema's
-fields; there is no second list of settings. Only settings that differ from the schema's defaults
-are passed to the engine, which holds the defaults.
+The plug-in's own change is :func:`overrides`, with its reason; there is no second list of
+settings. Only settings that differ from the schema's defaults are passed to the engine, which
+holds the defaults.
 
 Standard library only: the tests import it without GIMP.
 """
@@ -27,31 +27,35 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 SCHEMA_FILE = "schema.json"
-#: Style images the dialog offers (each with its weight).
+#: Style images the dialog offers (each with its weight and region).
 STYLE_SLOTS = 3
 #: Letters the dialog's own buttons use as mnemonics (_Help, _Reset, _Cancel, _OK).
 RESERVED_MNEMONICS = "hrco"
 MORE_STYLES = "More styles"
+REGION_HELP = (
+    "A channel (a saved selection) where this style paints, within the selection; none: the part of the "
+    "selection (or layer) that no style's channel covers, shared by the styles without one by weight"
+)
 ADVANCED = "Advanced"
 
 
 @dataclass(frozen=True)
 class Argument:
-    """One argument of the procedure, and its place in the dialog.
+    """One argument of a procedure, and its place in the dialog.
 
     Attributes:
         name: the argument's name: the setting's with dashes, and ``-N`` for style slot N > 1.
-        kind: ``int``, ``float``, ``choice``, ``string``, ``file`` or ``boolean``.
+        kind: ``int``, ``float``, ``choice``, ``string``, ``file``, ``channel`` or ``boolean``.
         label: the dialog's label, without a mnemonic (see :attr:`nick`).
-        nick: the label with its mnemonic (``St_yle strength``), unique within the dialog.
         help: the tooltip and the procedure browser's text.
         tier: ``basic`` (always shown) or ``advanced`` (in the collapsed Advanced section).
         setting: the engine setting it feeds, None for the plug-in's own (style files, preview).
         default, minimum, maximum, step: its value's default and range.
-        choices: ``(value, label)`` pairs of a choice.
-        caption: a line shown under the widget, for what a special value such as 0 means.
+        choices: ``(value, label)`` pairs of a choice, or the names a list may hold.
+        caption: a line shown under the widget: what 0 means (the schema's ``zero``).
         slot: the style image (1, 2, 3) it belongs to, 0 for the others.
-        separated: for a string holding a list: the schema kind of that list (``layers``).
+        separated: for a string holding a list: the schema kind of that list (``layers``, ``floats``).
+        nick: the label with its mnemonic (``St_yle strength``), unique within the dialog.
     """
 
     name: str
@@ -71,14 +75,24 @@ class Argument:
     nick: str = ""
 
 
+@dataclass(frozen=True)
+class Style:
+    """A chosen style image: its file, its weight, its region (a channel, or None) and its slot."""
+
+    path: str
+    weight: float
+    region: Any = None
+    slot: int = 1
+
+    @property
+    def name(self) -> str:
+        return os.path.splitext(os.path.basename(self.path))[0]
+
+
 def load_schema(folder: str) -> dict[str, dict[str, Any]]:
     """The settings of ``folder``'s schema.json by name, in the schema's order."""
     with open(os.path.join(folder, SCHEMA_FILE), encoding="utf-8") as file:
         return {spec["name"]: spec for spec in json.load(file)["settings"]}
-
-
-def dashed(name: str) -> str:
-    return name.replace("_", "-")
 
 
 def slot_suffix(slot: int) -> str:
@@ -86,19 +100,29 @@ def slot_suffix(slot: int) -> str:
     return "" if slot == 1 else f"-{slot}"
 
 
+def numbered(label: str, slot: int) -> str:
+    """A style slot's label: ``Region``, ``Region 2``, ..."""
+    return label if slot == 1 else f"{label} {slot}"
+
+
+def explained(spec: dict[str, Any], limit: str = "") -> str:
+    """The setting's help with what 0 means (as ``Spec.explained`` says it), and ``limit``."""
+    zero = f" (0: {spec['zero']}{limit})" if spec.get("zero") else ""
+    return spec["help"] + zero
+
+
 def from_spec(spec: dict[str, Any]) -> Argument:
     """The argument of one setting, as the schema declares it."""
     kind, default = spec["kind"], spec["default"]
-    separated = None
+    separated = kind if kind in ("layers", "floats") else None
     if kind in ("layers", "floats", "text"):
-        separated = None if kind == "text" else kind
         default = " ".join(str(item) for item in default) if isinstance(default, list) else (default or "")
         kind = "string"
     return Argument(
-        name=dashed(spec["name"]),
+        name=spec["name"].replace("_", "-"),
         kind=kind,
         label=spec["label"],
-        help=spec["help"],
+        help=explained(spec),
         tier=spec["tier"],
         setting=spec["name"],
         default=default,
@@ -106,14 +130,14 @@ def from_spec(spec: dict[str, Any]) -> Argument:
         maximum=spec["maximum"],
         step=spec["step"],
         choices=tuple((value, label) for value, label in spec["choices"] or ()),
+        caption=f"0 = {spec['zero']}" if spec.get("zero") else None,
         separated=separated,
     )
 
 
-def overrides(engine: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The plug-in's changes to the schema's fields, each for the reason given beside it."""
-    max_size = engine["max_size"]
-    device = engine["device_kind"]
+def overrides(schema: dict[str, dict[str, Any]], max_size: int, device: str) -> dict[str, dict[str, Any]]:
+    """The plug-in's changes to the schema's fields, each for the reason given beside it (the device's
+    largest size and its kind come from the engine)."""
     return {
         # A layer is painted at its own size by default, so the result needs no upscaling; the
         # device-aware cap (style_core.plan.DEVICE_MAX_SIZE) keeps the time and memory what a
@@ -121,105 +145,83 @@ def overrides(engine: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "size": {
             "default": 0,
             "maximum": max_size,
-            "help": f"Long side of the result in pixels; 0 paints at the layer's (or selection's) own size, "
-            f"at most {max_size} px on this computer's {device}. The result is scaled to fit the layer.",
-            "caption": f"0 = the layer's own size (at most {max_size} px)",
+            "help": explained(schema["size"], f", at most {max_size} px on this computer's {device}")
+            + "; the result is scaled to fit the layer",
         },
-        # Seen only in tooltips, the meaning of 0 was missed (issue 13): say it under the field.
-        "steps": {"caption": "0 = as many as the Quality gives"},
     }
 
 
 def style_arguments(blend: dict[str, Any]) -> list[Argument]:
-    """Each style slot's file and its value of the per-style setting ``blend``, side by side."""
-    # One value of the blend per slot: named (and labelled) a style weight, not a blend.
-    weight = replace(from_spec(blend), name="style-weight", kind="float", separated=None)
+    """Each style slot's file, its value of the per-style setting ``blend`` and its region."""
+    # One value of the blend per slot: named (and labelled) a style weight, not a blend. The
+    # schema's default (None) means equal weights: 1 for every slot says the same.
+    weight = replace(from_spec(blend), kind="float", separated=None, default=1.0)
     result = []
     for slot in range(1, STYLE_SLOTS + 1):
-        number = "" if slot == 1 else f" {slot}"
-        optional = "" if slot == 1 else " (optional)"
-        result.append(
+        suffix, optional = slot_suffix(slot), "" if slot == 1 else " (optional)"
+        result += [
             Argument(
-                name=f"style-file{slot_suffix(slot)}",
-                kind="file",
-                label=f"Style image{number}",
-                help=f"A painting whose style to use{optional}",
-                slot=slot,
-            )
-        )
-        # The schema's default (None) means equal weights: 1 for every slot says the same.
-        result.append(
-            replace(
-                weight,
-                name=f"{weight.name}{slot_suffix(slot)}",
-                label=f"{weight.label}{number}",
-                default=1.0,
-                slot=slot,
-            )
-        )
+                f"style-file{suffix}", "file", numbered("Style image", slot), f"A painting whose style to use{optional}"
+            ),
+            replace(weight, name=f"style-weight{suffix}", label=numbered(weight.label, slot)),
+            Argument(f"style-region{suffix}", "channel", numbered("Region", slot), REGION_HELP),
+        ]
+        result[-3:] = [replace(argument, slot=slot) for argument in result[-3:]]
     return result
 
 
-def build(schema: dict[str, dict[str, Any]], engine: dict[str, Any]) -> list[Argument]:
-    """Every argument, in the procedure's order, with unique mnemonics in the dialog's order."""
-    changes = overrides(engine)
+def preview_argument() -> Argument:
+    return Argument(
+        "preview",
+        "boolean",
+        "Show the picture forming in a preview layer",
+        "Update a preview layer above the source while painting; it is removed at the end",
+        default=True,
+    )
+
+
+def build(schema: dict[str, dict[str, Any]], max_size: int, device: str) -> list[Argument]:
+    """Every argument of the painting procedure, in its order, with unique mnemonics."""
+    changes = overrides(schema, max_size, device)
     arguments: list[Argument] = []
     for spec in schema.values():
-        if not spec["ui"]:
-            continue
-        if spec["per_style"]:
+        if spec["per_style"] and spec["ui"]:
             arguments[:0] = style_arguments(spec)
-            continue
-        arguments.append(replace(from_spec(spec), **changes.get(spec["name"], {})))
-    arguments.append(
-        Argument(
-            name="preview",
-            kind="boolean",
-            label="Show the picture forming in a preview layer",
-            help="Update a preview layer above the source while painting; it is removed at the end",
-            default=True,
-        )
-    )
-    return with_mnemonics(arguments)
+        elif spec["ui"]:
+            arguments.append(replace(from_spec(spec), **changes.get(spec["name"], {})))
+    return with_nicks([*arguments, preview_argument()])
+
+
+def build_refine(schema: dict[str, dict[str, Any]]) -> list[Argument]:
+    """The arguments of the refining procedure: its iterations and the preview."""
+    steps = replace(from_spec(schema["steps"]), tier="basic")
+    return with_nicks([steps, preview_argument()])
 
 
 # -- the dialog's layout and mnemonics ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Argument names by part of the dialog: always shown, more styles, and advanced."""
-
-    main: list[str]
-    more_styles: list[str]
-    advanced: list[str]
-
-
-def layout(arguments: list[Argument]) -> Layout:
-    main = [a.name for a in arguments if a.slot == 1] + [a.name for a in arguments if not a.slot and a.tier == "basic"]
-    more = [a.name for a in arguments if a.slot > 1]
-    advanced = [a.name for a in arguments if not a.slot and a.tier == "advanced"]
-    return Layout(main, more, advanced)
+def sections(arguments: list[Argument]) -> dict[str, list[str]]:
+    """Argument names by part of the dialog, in its order: always shown, more styles, advanced."""
+    return {
+        "": [a.name for a in arguments if a.slot == 1]
+        + [a.name for a in arguments if not a.slot and a.tier == "basic"],
+        MORE_STYLES: [a.name for a in arguments if a.slot > 1],
+        ADVANCED: [a.name for a in arguments if not a.slot and a.tier == "advanced"],
+    }
 
 
-def section_nicks(arguments: list[Argument]) -> dict[str, str]:
-    """The mnemonic labels of the dialog's two collapsible sections."""
-    return {title: nick for title, nick in _mnemonic_labels(arguments).items() if title in (MORE_STYLES, ADVANCED)}
-
-
-def _dialog_order(arguments: list[Argument]) -> list[str]:
-    parts = layout(arguments)
+def nicks(arguments: list[Argument]) -> dict[str, str]:
+    """Each label of the dialog, section titles included, with its mnemonic."""
     by_name = {a.name: a for a in arguments}
-    names = [*parts.main, MORE_STYLES, *parts.more_styles, ADVANCED, *parts.advanced]
-    return [by_name[name].label if name in by_name else name for name in names]
+    labels = []
+    for title, names in sections(arguments).items():
+        labels += ([title] if title and names else []) + [by_name[name].label for name in names]
+    return dict(zip(labels, mnemonics(labels), strict=True))
 
 
-def _mnemonic_labels(arguments: list[Argument]) -> dict[str, str]:
-    return dict(zip(_dialog_order(arguments), mnemonics(_dialog_order(arguments)), strict=True))
-
-
-def with_mnemonics(arguments: list[Argument]) -> list[Argument]:
-    labelled = _mnemonic_labels(arguments)
+def with_nicks(arguments: list[Argument]) -> list[Argument]:
+    labelled = nicks(arguments)
     return [replace(a, nick=labelled[a.label]) for a in arguments]
 
 
@@ -289,8 +291,8 @@ def split_list(argument: Argument, text: str) -> list[Any]:
 
 
 def paint_size(requested: int, width: int, height: int, max_size: int) -> int:
-    """The long side, in pixels, the engine paints a ``width`` x ``height`` region at:
-    ``requested``, or (0) the region's own, at most ``max_size``."""
+    """The long side, in pixels, the engine paints a ``width`` x ``height`` area at:
+    ``requested``, or (0) the area's own, at most ``max_size``."""
     return requested or min(max(width, height), max_size)
 
 
@@ -300,13 +302,14 @@ def output_dimensions(width: int, height: int, side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def styles(values: dict[str, Any]) -> list[tuple[str, float]]:
-    """The chosen style images with their weights: slots with a file and a weight above 0."""
+def styles(values: dict[str, Any]) -> list[Style]:
+    """The chosen style images: slots with a file and a weight above 0."""
     chosen = []
     for slot in range(1, STYLE_SLOTS + 1):
-        path, weight = values.get(f"style-file{slot_suffix(slot)}"), values.get(f"style-weight{slot_suffix(slot)}", 1.0)
+        suffix = slot_suffix(slot)
+        path, weight = values.get(f"style-file{suffix}"), values.get(f"style-weight{suffix}", 1.0)
         if path and weight > 0:
-            chosen.append((path, weight))
+            chosen.append(Style(path, weight, values.get(f"style-region{suffix}"), slot))
     return chosen
 
 
@@ -315,10 +318,11 @@ def _number(value: float) -> str:
 
 
 def engine_options(
-    arguments: list[Argument], schema: dict[str, dict[str, Any]], values: dict[str, Any], size: int
+    arguments: list[Argument], schema: dict[str, dict[str, Any]], values: dict[str, Any], size: int, blend: bool
 ) -> list[str]:
     """Command-line options for the engine: ``--size`` and every setting that differs from the
-    schema's default (the engine holds the defaults), ``--style-blend`` when the weights differ.
+    schema's default (the engine holds the defaults); with ``blend``, the style weights when they
+    differ (with masks the weights divide the regions instead, see ``regions``).
 
     Raises :class:`InvalidValue` for a list that names an unknown layer.
     """
@@ -327,7 +331,6 @@ def engine_options(
         if argument.setting is None or argument.slot or argument.setting == "size":
             continue
         value = values[argument.name]
-        default = schema[argument.setting]["default"]
         if argument.separated:
             value = split_list(argument, value)
             words = [_number(item) if isinstance(item, float) else item for item in value]
@@ -336,10 +339,10 @@ def engine_options(
             words = [value]
         else:
             words = [_number(value) if argument.kind in ("int", "float") else str(value)]
-        if value != default:
+        if value != schema[argument.setting]["default"]:
             options += ["--" + argument.name, *words]
-    weights = [weight for _, weight in styles(values)]
-    if len(set(weights)) > 1:
-        blend = next(a for a in arguments if a.slot == 1 and a.setting)
-        options += ["--" + dashed(blend.setting), *map(_number, weights)]
+    weights = [style.weight for style in styles(values)]
+    if blend and len(set(weights)) > 1:
+        setting = next(a.setting for a in arguments if a.slot == 1 and a.setting)
+        options += ["--" + setting.replace("_", "-"), *map(_number, weights)]
     return options

@@ -1,10 +1,10 @@
 """The dialog: GIMP's procedure dialog laid out from the arguments, with the plug-in's style choosers.
 
-- Each style image sits beside its weight. GIMP 3.0's file widget offers no file filter, no
+- Each style image sits beside its weight and its region (a channel). GIMP 3.0's file widget offers no file filter, no
   preview and no starting folder (its file dialog opens on Recent), so the style choosers are the
   plug-in's own: a file button with an image filter, a preview of the painting, and a start in the
   folder of the last style image, else the image's folder, else the Pictures folder.
-- The meaning of 0 (size, iterations) is written under the field.
+- The meaning of 0 (size, iterations) is written under the field, as the schema says it (``zero``).
 - The estimated time, from the timings measured at install, follows the settings as they change.
 - Advanced settings sit in a collapsed section, the second and third style in another.
 """
@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import arguments as args
 import protocol
 from engine import EngineConfig
 from gi.repository import GdkPixbuf, Gimp, GimpUi, GLib, Gtk
-from layers import Region
+from painting import Request
 from progress import TITLE
+from regions import selection_bounds
 
 PREVIEW_SIDE = 160
 #: Ranges wider than this get a labelled spin button: a slider over them is useless.
 SLIDER_MAX_RANGE = 100_000
-#: Width in pixels of a style's weight, beside its file button.
-WEIGHT_WIDTH = 220
+#: Widths in pixels of a style's file button and of its weight beside it.
+FILE_WIDTH, WEIGHT_WIDTH = 180, 220
 
 
 def start_folder(config: Gimp.ProcedureConfig, image: Gimp.Image) -> str:
@@ -47,6 +49,7 @@ class StyleChooser:
         self.config, self.name = config, argument.name
         self.button = Gtk.FileChooserButton(title=f"{TITLE}: {argument.label}", action=Gtk.FileChooserAction.OPEN)
         self.button.set_tooltip_text(argument.help)
+        self.button.set_size_request(FILE_WIDTH, -1)
         images = Gtk.FileFilter()
         images.set_name("Images")
         images.add_pixbuf_formats()
@@ -73,10 +76,7 @@ class StyleChooser:
         self.widget.pack_start(label, False, False, 0)
         self.widget.pack_start(self.button, True, True, 0)
         if argument.slot > 1:
-            clear = Gtk.Button.new_from_icon_name("edit-clear", Gtk.IconSize.BUTTON)
-            clear.set_tooltip_text("Leave this style out")
-            clear.connect("clicked", lambda *_: config.set_property(self.name, None))
-            self.widget.pack_start(clear, False, False, 0)
+            self.widget.pack_start(clear_button("Leave this style out", config, self.name), False, False, 0)
         self.widget.show_all()
 
     def _show(self, file: Any) -> None:
@@ -101,6 +101,15 @@ class StyleChooser:
         chooser.set_preview_widget_active(True)
 
 
+def clear_button(tooltip: str, config: Gimp.ProcedureConfig, name: str) -> Gtk.Button:
+    """A button that sets the argument ``name`` to None."""
+    button = Gtk.Button.new_from_icon_name("edit-clear", Gtk.IconSize.BUTTON)
+    button.set_tooltip_text(tooltip)
+    button.connect("clicked", lambda *_: config.set_property(name, None))
+    button.show()
+    return button
+
+
 def number_widget(dialog: GimpUi.ProcedureDialog, argument: args.Argument) -> Gtk.Widget:
     """A spin scale (a labelled spin button for huge ranges) stepping by the schema's step."""
     if argument.maximum - argument.minimum > SLIDER_MAX_RANGE:
@@ -114,32 +123,43 @@ def number_widget(dialog: GimpUi.ProcedureDialog, argument: args.Argument) -> Gt
     return widget
 
 
-class Estimate:
-    """The line under the settings: the size the engine paints at and about how long it takes."""
+def estimate_line(
+    engine: EngineConfig, width: int, height: int, side: int, quality: str, steps: int, refine: bool = False
+) -> str:
+    """The line under the settings: the size the engine paints a ``width`` x ``height`` area at
+    (long side ``side``) and about how long it takes here."""
+    out_width, out_height = args.output_dimensions(width, height, side)
+    seconds = engine.estimate_seconds(quality, steps, out_width, out_height, refine)
+    scaled = " (the result is scaled to fit the layer)" if side != max(width, height) else ""
+    return (
+        f"Paints {out_width}x{out_height} px{scaled}: about <b>{protocol.format_seconds(seconds)}</b> on this "
+        f"computer's {engine.device_kind} (estimated from a test run at install time)."
+    )
 
-    def __init__(
-        self, dialog: GimpUi.ProcedureDialog, config: Gimp.ProcedureConfig, engine: EngineConfig, region: Region
-    ):
-        self.config, self.engine, self.region = config, engine, region
-        self.label = dialog.get_label("estimate", "", True, False)
-        self.label.set_xalign(0.0)
-        self.label.set_line_wrap(True)
-        self.label.set_max_width_chars(70)
-        self.update()
-        config.connect("notify", lambda *_: self.update())
 
-    def update(self) -> None:
-        region = self.region
-        side = args.paint_size(self.config.get_property("size"), region.width, region.height, self.engine.max_size)
-        width, height = args.output_dimensions(region.width, region.height, side)
-        seconds = self.engine.estimate_seconds(
-            self.config.get_property("quality"), self.config.get_property("steps"), width, height
-        )
-        scaled = " (the result is scaled to fit the layer)" if side != max(region.width, region.height) else ""
-        self.label.set_markup(
-            f"Paints {width}x{height} px{scaled}: about <b>{protocol.format_seconds(seconds)}</b> on this "
-            f"computer's {self.engine.device_kind} (estimated from a test run at install time)."
-        )
+def add_estimate(dialog: GimpUi.ProcedureDialog, config: Gimp.ProcedureConfig, markup: Callable[[], str]) -> str:
+    """A label ``estimate`` showing ``markup()``, kept up to date as the settings change."""
+    label = dialog.get_label("estimate", markup(), True, False)
+    label.set_xalign(0.0)
+    label.set_line_wrap(True)
+    label.set_max_width_chars(70)
+    config.connect("notify", lambda *_: label.set_markup(markup()))
+    return "estimate"
+
+
+def with_captions(dialog: GimpUi.ProcedureDialog, arguments: list[args.Argument], names: list[str]) -> list[str]:
+    """``names`` with, under each argument that has one, its caption (what 0 means)."""
+    by_name = {a.name: a for a in arguments}
+    filled = []
+    for name in names:
+        filled.append(name)
+        if by_name[name].kind in ("int", "float"):
+            number_widget(dialog, by_name[name])
+        if by_name[name].caption:
+            text = f"<small>{GLib.markup_escape_text(by_name[name].caption)}</small>"
+            dialog.get_label(f"{name}-caption", text, True, False).set_xalign(0.0)
+            filled.append(f"{name}-caption")
+    return filled
 
 
 def run_dialog(
@@ -148,59 +168,76 @@ def run_dialog(
     arguments: list[args.Argument],
     engine: EngineConfig,
     image: Gimp.Image,
-    region: Region,
+    layer: Gimp.Layer,
 ) -> bool:
-    """Show the dialog; True when the person pressed OK (the config then holds their values)."""
+    """Show the painting dialog; True when the person pressed OK (the config then holds their values)."""
+    _, _, width, height = selection_bounds(image, layer)
     dialog = GimpUi.ProcedureDialog.new(procedure, config, TITLE)
     by_name = {a.name: a for a in arguments}
     folder = start_folder(config, image)
-    widgets = {a.name: number_widget(dialog, a) for a in arguments if a.kind in ("int", "float")}
-
-    def with_captions(names: list[str]) -> list[str]:
-        filled = []
-        for name in names:
-            filled.append(name)
-            caption = by_name[name].caption
-            if caption:
-                text = f"<small>{GLib.markup_escape_text(caption)}</small>"
-                dialog.get_label(f"{name}-caption", text, True, False).set_xalign(0.0)
-                filled.append(f"{name}-caption")
-        return filled
+    parts = args.sections(arguments)
+    nicks = args.nicks(arguments)
 
     def style_row(slot: int) -> str:
         suffix = args.slot_suffix(slot)
-        row_id = f"style-row{suffix}"
-        row = dialog.fill_box(row_id, [f"style-weight{suffix}"])
+        number_widget(dialog, by_name[f"style-weight{suffix}"]).set_size_request(WEIGHT_WIDTH, -1)
+        row = dialog.fill_box(f"style-row{suffix}", [f"style-weight{suffix}", f"style-region{suffix}"])
         row.set_orientation(Gtk.Orientation.HORIZONTAL)
         row.set_spacing(12)
-        widgets[f"style-weight{suffix}"].set_size_request(WEIGHT_WIDTH, -1)
         chooser = StyleChooser(config, by_name[f"style-file{suffix}"], folder)
         row.pack_start(chooser.widget, True, True, 0)
         row.reorder_child(chooser.widget, 0)
-        return row_id
+        row.pack_start(clear_button("No region: paint the rest", config, f"style-region{suffix}"), False, False, 0)
+        return f"style-row{suffix}"
 
-    def section(section_id: str, title: str, names: list[str]) -> str:
-        nick = args.section_nicks(arguments)[title]
-        label = dialog.get_label(f"{section_id}-title", nick, False, True)
+    def section(title: str, names: list[str]) -> str:
+        section_id = title.lower().replace(" ", "-")
+        label = dialog.get_label(f"{section_id}-title", nicks[title], False, True)
         dialog.fill_box(f"{section_id}-box", names)
         expander = dialog.fill_expander(section_id, f"{section_id}-title", False, f"{section_id}-box")
         label.set_mnemonic_widget(expander)
         return section_id
 
-    parts = args.layout(arguments)
-    styles = [style_row(1)]
-    more = [style_row(slot) for slot in range(2, args.STYLE_SLOTS + 1)]
-    basic = [name for name in parts.main if not by_name[name].slot]
-    Estimate(dialog, config, engine, region)
+    def estimate() -> str:
+        side = args.paint_size(config.get_property("size"), width, height, engine.max_size)
+        line = estimate_line(engine, width, height, side, config.get_property("quality"), config.get_property("steps"))
+        regions = [config.get_property(f"style-region{args.slot_suffix(s)}") for s in range(1, args.STYLE_SLOTS + 1)]
+        return line.replace("Paints", "Paints at most", 1) if any(regions) else line
+
+    basic = [name for name in parts[""] if not by_name[name].slot]
     dialog.fill(
         [
-            *styles,
-            *with_captions(basic),
-            "estimate",
-            section("more-styles", args.MORE_STYLES, more),
-            section("advanced", args.ADVANCED, with_captions(parts.advanced)),
+            style_row(1),
+            *with_captions(dialog, arguments, basic),
+            add_estimate(dialog, config, estimate),
+            section(args.MORE_STYLES, [style_row(slot) for slot in range(2, args.STYLE_SLOTS + 1)]),
+            section(args.ADVANCED, with_captions(dialog, arguments, parts[args.ADVANCED])),
         ]
     )
+    accepted = dialog.run()
+    dialog.destroy()
+    return accepted
+
+
+def run_refine_dialog(
+    procedure: Gimp.Procedure,
+    config: Gimp.ProcedureConfig,
+    arguments: list[args.Argument],
+    engine: EngineConfig,
+    request: Request,
+) -> bool:
+    """Show the refining dialog for ``request`` (as recorded); True when the person pressed OK."""
+    dialog = GimpUi.ProcedureDialog.new(procedure, config, f"{TITLE}: Refine")
+    area = request.area
+
+    def estimate() -> str:
+        steps = config.get_property("steps")
+        return estimate_line(engine, area.width, area.height, request.size, request.quality, steps, refine=True)
+
+    intro = f"Refines '{request.name}' ({request.iterations} iterations so far) at full size, from its pixels."
+    dialog.get_label("intro", GLib.markup_escape_text(intro), True, False).set_xalign(0.0)
+    names = [a.name for a in arguments]
+    dialog.fill(["intro", *with_captions(dialog, arguments, names), add_estimate(dialog, config, estimate)])
     accepted = dialog.run()
     dialog.destroy()
     return accepted

@@ -86,7 +86,6 @@ class EngineConfig:
     max_size: int
     min_side: int
     timing: dict[str, Any]
-    raw: dict[str, Any]
 
     @classmethod
     def load(cls, folder: str) -> EngineConfig:
@@ -103,7 +102,6 @@ class EngineConfig:
                 max_size=int(data["max_size"]),
                 min_side=int(data["min_side"]),
                 timing=data["timing"],
-                raw=data,
             )
         except FileNotFoundError:
             raise PluginError(
@@ -131,14 +129,15 @@ class EngineConfig:
             options += ["--device", self.device]
         return options
 
-    def estimate_seconds(self, quality: str, steps: int, width: int, height: int) -> float:
-        """About how long a run at ``width`` x ``height`` px takes here, from the timings measured at
-        install time: start-up, a fixed part, and the planned work at the measured pace. The work
-        of a square plan (recorded per long side) is interpolated and scaled by the aspect."""
+    def estimate_seconds(self, quality: str, steps: int, width: int, height: int, refine: bool = False) -> float:
+        """About how long a run at ``width`` x ``height`` px takes here (``refine``: the full size
+        only), from the timings measured at install time: start-up, a fixed part, and the planned
+        work at the measured pace. The work of a square plan (recorded per long side) is
+        interpolated and scaled by the aspect."""
         timing = self.timing
-        table = timing["work"]
+        table = timing["work"]["refine" if refine else "paint"]
         side = max(width, height)
-        work = _interpolate(table["sides"], table["per_step"] if steps else table[quality], side)
+        work = _interpolate(timing["work"]["sides"], table["per_step"] if steps else table[quality], side)
         work *= (steps or 1) * width * height / side**2
         return timing["startup_s"] + timing["overhead_s"] + timing["seconds_per_work"] * work
 

@@ -1,11 +1,21 @@
-"""One run: check the request, export the pixels, follow the engine, add the result layer."""
+"""One run: a checked request, the pixels exported, the engine followed, the result layer added or refined.
+
+A result layer carries its recipe in a parasite (kept in XCF files): the source layer's tattoo, the
+area and its masks, the style images, the engine options and the iterations so far. Refining reads
+it: the source is the content again, the result's pixels are the start (``--init``), and only the
+full-size stage runs, with the iterations asked for.
+"""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import tempfile
 import time
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
 import arguments as args
@@ -13,120 +23,203 @@ import layers
 import protocol
 from engine import Engine, EngineConfig, PluginError, explain
 from gi.repository import Gimp
+from regions import Area, area_of
+
+#: Seconds between pulses of the progress bar while the engine starts.
+PULSE_SECONDS = 0.2
+#: The request's fields a result's recipe keeps as they are.
+RECORDED = ("styles", "options", "size", "quality")
 
 
-class Painting:
-    """A checked request to paint ``layer`` of ``image`` with the dialog's ``values``.
+@dataclass(frozen=True)
+class Request:
+    """A checked run: paint ``area`` of ``source`` with ``styles`` (paths) and the engine ``options``
+    at a long side of ``size`` px, as a new layer named ``name``; with a ``target``, refine that
+    result layer (which had ``iterations`` so far) with ``steps`` more."""
 
-    Raises :class:`PluginError` for what can be known before the engine starts: no style image,
-    a selection that misses the layer or is too small, a list naming an unknown layer.
-    """
+    image: Gimp.Image
+    source: Gimp.Layer
+    area: Area
+    styles: tuple[str, ...]
+    options: tuple[str, ...]
+    size: int
+    quality: str
+    steps: int
+    preview: bool
+    name: str
+    target: Gimp.Layer | None = None
+    iterations: int = 0
 
-    def __init__(
-        self,
-        image: Gimp.Image,
-        layer: Gimp.Layer,
-        arguments: list[args.Argument],
-        schema: dict[str, dict[str, Any]],
-        config: EngineConfig,
-        values: dict[str, Any],
-    ) -> None:
-        self.image, self.layer, self.config = image, layer, config
-        self.styles = args.styles(values)
-        if not self.styles:
-            raise PluginError("Choose a style image (a painting) under 'Style image', with a weight above 0.")
-        self.region = layers.region_of(image, layer, config.min_side)
-        self.size = args.paint_size(values["size"], self.region.width, self.region.height, config.max_size)
-        try:
-            self.options = args.engine_options(arguments, schema, values, self.size)
-        except args.InvalidValue as exc:
-            raise PluginError(str(exc)) from None
-        self.values = values
-        self.labels = {a.setting: a.label for a in arguments if a.setting}
-        self.show_preview = bool(values["preview"])
-        self.started = False
-        self.last_pulse = 0.0
-
-    @property
-    def style_names(self) -> list[str]:
-        return [os.path.splitext(os.path.basename(path))[0] for path, _ in self.styles]
-
-    def estimate(self) -> str:
+    def estimate(self, config: EngineConfig) -> str:
         """About how long the run takes here (see :meth:`EngineConfig.estimate_seconds`)."""
-        width, height = args.output_dimensions(self.region.width, self.region.height, self.size)
-        seconds = self.config.estimate_seconds(self.values["quality"], self.values["steps"], width, height)
+        width, height = args.output_dimensions(self.area.width, self.area.height, self.size)
+        seconds = config.estimate_seconds(self.quality, self.steps, width, height, refine=self.target is not None)
         return protocol.format_seconds(seconds)
 
     def headline(self) -> str:
         """What is being painted, for the progress window."""
-        text = f"Painting '{self.layer.get_name()}' in the style of {', '.join(self.style_names)}. "
-        if self.show_preview:
+        if self.target is None:
+            styles = ", ".join(os.path.splitext(os.path.basename(path))[0] for path in self.styles)
+            text = f"Painting '{self.source.get_name()}' in the style of {styles}. "
+        else:
+            text = f"Refining '{self.name}' ({self.iterations} iterations so far). "
+        if self.preview:
             text += "The preview layer shows the picture forming. "
         return text + "Cancel leaves the image as it was."
 
-    def run(self, progress) -> None:
-        """Paint, showing progress on ``progress``; the result is a new layer in one undo step."""
-        self.config.check_python()
-        workdir = tempfile.mkdtemp(prefix="style-core-gimp-")
-        preview = layers.Preview(self.image, self.layer, self.region) if self.show_preview else None
+    def recipe(self, iterations: int) -> bytes:
+        """How the result was made, for a later refinement (see the module's docstring)."""
+
+        def packed(data: bytes) -> str:
+            return base64.b64encode(zlib.compress(data)).decode("ascii")
+
+        area = self.area
+        record = {key: getattr(self, key) for key in RECORDED} | {
+            "source": self.source.get_tattoo(),
+            "area": [area.x, area.y, area.width, area.height],
+            "masks": None if area.masks is None else [packed(mask) for mask in area.masks],
+            "cover": None if area.cover is None else packed(area.cover),
+            "iterations": iterations,
+        }
+        return json.dumps(record).encode("utf-8")
+
+
+def paint_request(
+    image: Gimp.Image,
+    layer: Gimp.Layer,
+    arguments: list[args.Argument],
+    schema: dict[str, dict[str, Any]],
+    config: EngineConfig,
+    values: dict[str, Any],
+) -> Request:
+    """The request to paint ``layer`` with the procedure's ``values``.
+
+    Raises :class:`PluginError` for what can be known before the engine starts: no style image, a
+    selection or region that paints nothing or too little, a list naming an unknown layer.
+    """
+    styles = args.styles(values)
+    if not styles:
+        raise PluginError("Choose a style image (a painting) under 'Style image', with a weight above 0.")
+    area = area_of(image, layer, styles, config.min_side)
+    size = args.paint_size(values["size"], area.width, area.height, config.max_size)
+    try:
+        options = args.engine_options(arguments, schema, values, size, blend=area.masks is None)
+    except args.InvalidValue as exc:
+        raise PluginError(str(exc)) from None
+    name = "Style: " + " + ".join(style.name for style in styles)
+    paths = tuple(style.path for style in styles)
+    return Request(
+        image, layer, area, paths, tuple(options), size, values["quality"], values["steps"], values["preview"], name
+    )
+
+
+def refine_request(image: Gimp.Image, layer: Gimp.Layer, values: dict[str, Any]) -> Request:
+    """The request to refine the result layer ``layer`` with ``values["steps"]`` more iterations."""
+    data = layers.read_recipe(layer)
+    if data is None:
+        raise PluginError(
+            f"'{layer.get_name()}' holds no record of a Neural Style Transfer: select a layer the filter made "
+            "('Style: …') and refine that."
+        )
+    recipe = json.loads(data)
+    source = image.get_layer_by_tattoo(recipe["source"])
+    if source is None:
+        raise PluginError(f"The layer '{layer.get_name()}' was painted from is gone: Refine repaints from it.")
+    if (source.get_width(), source.get_height()) != (layer.get_width(), layer.get_height()):
+        raise PluginError(
+            f"'{layer.get_name()}' and the layer it was painted from, '{source.get_name()}', are no longer the same "
+            "size: Refine needs them as they were (undo the scaling, or paint it anew)."
+        )
+
+    def unpacked(text: str) -> bytes:
+        return zlib.decompress(base64.b64decode(text))
+
+    masks = None if recipe["masks"] is None else tuple(unpacked(mask) for mask in recipe["masks"])
+    area = Area(*recipe["area"], masks=masks, cover=None if recipe["cover"] is None else unpacked(recipe["cover"]))
+    kept = {key: recipe[key] for key in RECORDED}
+    return Request(
+        image, source, area, **kept, steps=values["steps"], preview=values["preview"], name=layer.get_name(),
+        target=layer, iterations=recipe["iterations"],
+    )  # fmt: skip
+
+
+def run(request: Request, config: EngineConfig, labels: dict[str, str], progress: Any) -> None:
+    """Paint, showing progress on ``progress``; the result is added (or refined) in one undo step.
+    ``labels`` names the settings in messages, as the dialog does."""
+    config.check_python()
+    workdir = tempfile.mkdtemp(prefix="style-core-gimp-")
+    above = request.target or request.source
+    preview = layers.Preview(request.image, above, request.area) if request.preview else None
+    try:
+        engine = Engine(config.python, command(request, workdir, preview is not None) + config.options(), workdir)
         try:
-            engine = Engine(self.config.python, self.engine_args(workdir, preview is not None), workdir)
-            try:
-                output = self.follow(engine, progress, preview)
-            finally:
-                engine.stop()
-            progress.update(1.0, "adding the result layer…")
-            if preview is not None:
-                preview.remove()
-            name = "Style: " + " + ".join(self.style_names)
-            layers.add_result(self.image, self.layer, self.region, output, name)
+            output, steps = follow(request, engine, progress, preview, labels)
         finally:
-            if preview is not None:
-                preview.remove()
-            Gimp.displays_flush()
-            shutil.rmtree(workdir, ignore_errors=True)
+            engine.stop()
+        progress.update(1.0, "adding the result…")
+        if preview is not None:
+            preview.remove()
+        recipe = request.recipe(request.iterations + steps)
+        if request.target is None:
+            layers.add_result(request.image, request.source, request.area, output, request.name, recipe)
+        else:
+            layers.replace_area(request.target, request.source, request.area, output, recipe)
+    finally:
+        if preview is not None:
+            preview.remove()
+        Gimp.displays_flush()
+        shutil.rmtree(workdir, ignore_errors=True)
 
-    def engine_args(self, workdir: str, previews: bool) -> list[str]:
-        content = os.path.join(workdir, "content.png")
-        layers.export_region(self.layer, self.region, content)
-        style_files = []
-        for index, (path, _) in enumerate(self.styles, start=1):
-            style_files.append(os.path.join(workdir, f"style-{index}.png"))
-            layers.export_style(path, style_files[-1])
-        command = [content, *style_files, "-o", os.path.join(workdir, "result.png"), "--json"]
-        command += self.options + self.config.options()
-        if previews:
-            command += ["--save-every", os.path.join(workdir, "previews")]
-        return command
 
-    def follow(self, engine: Engine, progress, preview: layers.Preview | None) -> str:
-        """The engine's records turned into progress and previews; the path of its result."""
-        output = None
-        for record in engine.records(lambda: self.tick(progress)):
-            kind = record.get("event")
-            if kind == "progress":
-                self.started = True
-                progress.update(min(1.0, max(0.0, float(record["fraction"]))), protocol.describe(record))
-                if preview is not None and record.get("preview"):
-                    self.check_still_there()
-                    preview.show(record["preview"])
-            elif kind == "done":
-                output = record.get("output")
-            elif kind == "error":
-                raise explain(record, self.labels)
-        returncode = engine.wait()
-        if returncode != 0 or not output or not os.path.isfile(output):
-            raise engine.failure(returncode)
-        return output
+def command(request: Request, workdir: str, previews: bool) -> list[str]:
+    """The engine's arguments, with the files it reads exported into ``workdir``."""
+    area = request.area
+    content = os.path.join(workdir, "content.png")
+    layers.export_area(request.source, area, content)
+    styles = [os.path.join(workdir, f"style-{index}.png") for index in range(1, len(request.styles) + 1)]
+    for source, path in zip(request.styles, styles, strict=True):
+        layers.export_style(source, path)
+    words = [content, *styles, "-o", os.path.join(workdir, "result.png"), "--json", *request.options]
+    for index, mask in enumerate(area.masks or (), start=1):
+        path = os.path.join(workdir, f"mask-{index}.pgm")
+        layers.write_mask(mask, area.width, area.height, path)
+        words += ["--mask", path]
+    if request.target is not None:
+        init = os.path.join(workdir, "init.png")
+        layers.export_area(request.target, area, init)
+        words += ["--init", init, "--steps", str(request.steps)]  # the last --steps counts
+    if previews:
+        words += ["--save-every", os.path.join(workdir, "previews")]
+    return words
 
-    def tick(self, progress) -> None:
-        """Between records: let the person cancel, and show life while the engine starts."""
+
+def follow(
+    request: Request, engine: Engine, progress: Any, preview: layers.Preview | None, labels: dict[str, str]
+) -> tuple[str, int]:
+    """The engine's records turned into progress and previews; its result's path and iterations."""
+    started, last_pulse, done = False, 0.0, {}
+
+    def tick() -> None:  # between records: let the person cancel, and show life while the engine starts
+        nonlocal last_pulse
         progress.check()
-        now = time.monotonic()
-        if not self.started and now - self.last_pulse > 0.2:
+        if not started and time.monotonic() - last_pulse > PULSE_SECONDS:
             progress.pulse()
-            self.last_pulse = now
+            last_pulse = time.monotonic()
 
-    def check_still_there(self) -> None:
-        if not (self.image.is_valid() and self.layer.is_valid()):
-            raise PluginError("The image or the layer was closed or deleted while it was being painted.")
+    for record in engine.records(tick):
+        kind = record.get("event")
+        if kind == "progress":
+            started = True
+            progress.update(min(1.0, max(0.0, float(record["fraction"]))), protocol.describe(record))
+            if preview is not None and record.get("preview"):
+                if not (request.image.is_valid() and preview.above.is_valid()):
+                    raise PluginError("The image or the layer was closed or deleted while it was being painted.")
+                preview.show(record["preview"])
+        elif kind == "done":
+            done = record
+        elif kind == "error":
+            raise explain(record, labels)
+    returncode = engine.wait()
+    if returncode != 0 or not done.get("output") or not os.path.isfile(done["output"]):
+        raise engine.failure(returncode)
+    return done["output"], int(done.get("steps", 0))

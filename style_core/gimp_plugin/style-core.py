@@ -7,10 +7,12 @@ Python has no torch, so the work runs in the Python environment that has style_c
 ``schema.json`` (the engine's settings), ``protocol.py`` (the engine's record format) and
 ``engine.json`` (its Python, weights, device, size cap and timings).
 
-Modules: this file registers the procedure and runs it; ``arguments`` builds its arguments from
-the schema and turns values back into engine options; ``dialog`` is the dialog; ``engine`` the
-engine client; ``layers`` the pixels in and out of GIMP; ``painting`` one run; ``progress`` the
-progress window. The result is a new layer above the source, in one undo step.
+Two procedures: one paints the layer (within the selection, each style in its region) as a new
+layer above it; the other refines such a result with more iterations, in place. Each is one undo
+step. Modules: this file registers and runs them; ``arguments`` builds their arguments from the
+schema and turns values back into engine options; ``dialog`` is the dialogs; ``regions`` turns the
+selection and channels into masks; ``engine`` is the engine client; ``layers`` the pixels in and
+out of GIMP; ``painting`` one run; ``progress`` the progress window.
 """
 
 import os
@@ -28,19 +30,21 @@ import arguments as args  # noqa: E402 - after gi's versions are chosen
 from engine import Cancelled, EngineConfig, PluginError  # noqa: E402
 from gi.repository import Gimp, GimpUi, GLib, GObject  # noqa: E402
 
-PROC_NAME = "python-fu-neural-style-transfer"
+PAINT = "python-fu-neural-style-transfer"
+REFINE = "python-fu-neural-style-transfer-refine"
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLAGS = GObject.ParamFlags.READWRITE
 
 
-def load_arguments() -> tuple[list, dict, EngineConfig]:
-    """The arguments from the installed schema and engine facts (a PluginError if not installed)."""
+def load_arguments(name: str) -> tuple[list, dict, EngineConfig]:
+    """The procedure's arguments from the installed schema and engine facts (a PluginError if not installed)."""
     config = EngineConfig.load(HERE)
     try:
         schema = args.load_schema(HERE)
     except (OSError, ValueError, KeyError) as exc:
         raise PluginError(f"{os.path.join(HERE, args.SCHEMA_FILE)} can't be read ({exc}).") from None
-    return args.build(schema, config.raw), schema, config
+    arguments = args.build_refine(schema) if name == REFINE else args.build(schema, config.max_size, config.device_kind)
+    return arguments, schema, config
 
 
 def add_argument(procedure: Gimp.Procedure, argument: args.Argument) -> None:
@@ -48,12 +52,13 @@ def add_argument(procedure: Gimp.Procedure, argument: args.Argument) -> None:
     name, nick, blurb = argument.name, argument.nick, argument.help
     if argument.kind == "file":
         procedure.add_file_argument(name, nick, blurb, Gimp.FileChooserAction.OPEN, True, None, FLAGS)
+    elif argument.kind == "channel":
+        procedure.add_channel_argument(name, nick, blurb, True, FLAGS)
     elif argument.kind == "int":
         low, high = int(argument.minimum), int(argument.maximum)
         procedure.add_int_argument(name, nick, blurb, low, high, int(argument.default), FLAGS)
     elif argument.kind == "float":
-        low, high = argument.minimum, argument.maximum
-        procedure.add_double_argument(name, nick, blurb, low, high, float(argument.default), FLAGS)
+        procedure.add_double_argument(name, nick, blurb, argument.minimum, argument.maximum, argument.default, FLAGS)
     elif argument.kind == "choice":
         choice = Gimp.Choice.new()
         for index, (value, label) in enumerate(argument.choices):
@@ -85,33 +90,39 @@ def failure(procedure: Gimp.Procedure, status: Gimp.PDBStatusType, message: str)
 
 def run(procedure, run_mode, image, drawables, config, data):
     import dialog  # GTK, only when run
-    import layers
     import painting
     import progress as progress_ui
 
+    refine = procedure.get_name() == REFINE
     if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer) or drawables[0].is_group():
-        return failure(
-            procedure,
-            Gimp.PDBStatusType.CALLING_ERROR,
-            "Neural Style Transfer paints one layer: select exactly one (not a group, mask or channel).",
-        )
+        what = "the result layer to refine" if refine else "one layer"
+        message = f"Select {what} (not a group, mask or channel)."
+        return failure(procedure, Gimp.PDBStatusType.CALLING_ERROR, message)
     layer = drawables[0]
     progress = None
     try:
-        arguments, schema, engine = load_arguments()
+        arguments, schema, engine = load_arguments(procedure.get_name())
         if run_mode != Gimp.RunMode.NONINTERACTIVE:
             GimpUi.init("style-core")
         if run_mode == Gimp.RunMode.INTERACTIVE:
-            region = layers.region_of(image, layer, engine.min_side)
-            if not dialog.run_dialog(procedure, config, arguments, engine, image, region):
+            if refine:  # what is refined is checked before the dialog, which estimates from it
+                recorded = painting.refine_request(image, layer, values_of(config, arguments))
+                shown = dialog.run_refine_dialog(procedure, config, arguments, engine, recorded)
+            else:
+                shown = dialog.run_dialog(procedure, config, arguments, engine, image, layer)
+            if not shown:
                 return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
-        job = painting.Painting(image, layer, arguments, schema, engine, values_of(config, arguments))
-        status = f"starting the engine… (about {job.estimate()} in all)"
+        values = values_of(config, arguments)
+        if refine:
+            request = painting.refine_request(image, layer, values)
+        else:
+            request = painting.paint_request(image, layer, arguments, schema, engine, values)
+        status = f"starting the engine… (about {request.estimate(engine)} in all)"
         if run_mode == Gimp.RunMode.NONINTERACTIVE:
             progress = progress_ui.PdbProgress(status)
         else:
-            progress = progress_ui.ProgressWindow(job.headline(), status)
-        job.run(progress)
+            progress = progress_ui.ProgressWindow(request.headline(), status)
+        painting.run(request, engine, {name: spec["label"] for name, spec in schema.items()}, progress)
     except Cancelled:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
     except PluginError as exc:
@@ -129,9 +140,27 @@ def run(procedure, run_mode, image, drawables, config, data):
     return procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, None)
 
 
+DOCUMENTATION = {
+    PAINT: (
+        "Neural Style Transfer…",
+        "Repaint the layer in the style of a painting (neural style transfer)",
+        "Optimises the layer's pixels so that their VGG-19 features keep the layer's content and take on the "
+        "textures and colours of one or more style images (Gatys et al. 2015). Only the selection is repainted "
+        "(its feathered edge blends), and each style may paint its own region (a channel). The result is a new "
+        "layer above the source.",
+    ),
+    REFINE: (
+        "Neural Style Transfer: Refine…",
+        "Refine a Neural Style Transfer result with more iterations",
+        "Runs the engine again on a result layer made by Neural Style Transfer, starting from its pixels, at "
+        "full size only, with the same styles, regions and settings; the layer is updated in place.",
+    ),
+}
+
+
 class NeuralStyleTransfer(Gimp.PlugIn):
     def do_query_procedures(self):
-        return [PROC_NAME]
+        return [PAINT, REFINE]
 
     def do_set_i18n(self, name):
         return False
@@ -140,19 +169,15 @@ class NeuralStyleTransfer(Gimp.PlugIn):
         procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
         procedure.set_image_types("RGB*, GRAY*")
         procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
-        procedure.set_menu_label("Neural Style Transfer…")
+        label, blurb, help_text = DOCUMENTATION[name]
+        procedure.set_menu_label(label)
         procedure.add_menu_path("<Image>/Filters/Artistic")
         procedure.set_documentation(
-            "Repaint the layer in the style of a painting (neural style transfer)",
-            "Optimises the layer's pixels so that their VGG-19 features keep the layer's content and take "
-            "on the textures and colours of one or more style images (Gatys et al. 2015). The result is a "
-            "new layer above the source; with a selection it is masked to it. Runs style_core in the "
-            "Python environment recorded by 'style-core gimp install'.",
-            name,
+            blurb, help_text + " Runs style_core in the Python environment recorded by 'style-core gimp install'.", name
         )
         procedure.set_attribution("style_core contributors", "style_core contributors", "2025")
         try:
-            arguments = load_arguments()[0]
+            arguments = load_arguments(name)[0]
         except PluginError:  # not installed: the procedure exists, and running it says what to do
             arguments = []
         for argument in arguments:

@@ -13,10 +13,13 @@ import os
 import shutil
 import traceback
 
-from gi.repository import Gimp, Gio
+from gi.repository import Gegl, Gimp, Gio
 
 PARAMS = globals().get("PARAMS", {})
 PROC_NAME = "python-fu-neural-style-transfer"
+REFINE_NAME = "python-fu-neural-style-transfer-refine"
+#: Images a scenario made besides its own, deleted at the end.
+OTHERS = []
 OUT = PARAMS.get("out", "/tmp")
 #: One stage at the layer's own size (48x40); previews at steps 5 and 6 (a new layer, then in place).
 QUICK = {"steps": 6}
@@ -69,9 +72,9 @@ def export_visible(image, path):
     return path
 
 
-def make_image(base_type, content_png, offsets):
-    """An 80x64 canvas with the content PNG as one layer at ``offsets``, marked clean."""
-    image = Gimp.Image.new(80, 64, base_type)
+def make_image(base_type, content_png, offsets, size=(80, 64)):
+    """A canvas (80x64) with the content PNG as one layer at ``offsets``, marked clean."""
+    image = Gimp.Image.new(*size, base_type)
     layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, image, gfile(content_png))
     image.insert_layer(layer, None, 0)
     layer.set_offsets(*offsets)
@@ -80,9 +83,9 @@ def make_image(base_type, content_png, offsets):
     return image, layer
 
 
-def call(image, layer, **arguments):
-    """Run the plug-in non-interactively with named arguments; (status nick, error message)."""
-    procedure = Gimp.get_pdb().lookup_procedure(PROC_NAME)
+def call(image, layer, procedure_name=PROC_NAME, **arguments):
+    """Run a procedure non-interactively with named arguments; (status nick, error message)."""
+    procedure = Gimp.get_pdb().lookup_procedure(procedure_name)
     config = procedure.create_config()
     config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
     config.set_property("image", image)
@@ -97,17 +100,53 @@ def call(image, layer, **arguments):
     return status.value_nick, (str(message) if message is not None else None)
 
 
-def run_scenario(name, base_type, content_png, arguments, select=None):
-    image, layer = make_image(base_type, content_png, offsets=(5, 7))
+def coverage(image, layer, path, drawable=None):
+    """The selection's (or a channel's) coverage over the layer, 8-bit, as a PGM: what the tests
+    call inside (255) and outside (0)."""
+    drawable = drawable or image.get_selection()
+    _, x, y = layer.get_offsets()
+    rect = Gegl.Rectangle.new(x, y, layer.get_width(), layer.get_height())
+    data = drawable.get_buffer().get(rect, 1.0, "Y u8", Gegl.AbyssPolicy.NONE)
+    with open(path, "wb") as file:
+        file.write(b"P5\n%d %d\n255\n" % (layer.get_width(), layer.get_height()) + data)
+    return path
+
+
+def select(image, rect, feather=0.0):
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, *rect)
+    if feather:
+        Gimp.Selection.feather(image, feather)
+
+
+def save_channel(image, name, rect, feather=0.0):
+    """A channel (a saved selection) of ``rect`` in image coordinates; the selection is cleared."""
+    select(image, rect, feather)
+    channel = Gimp.Selection.save(image)
+    channel.set_name(name)
+    Gimp.Selection.none(image)
+    return channel
+
+
+def recipe_of(layer):
+    parasite = layer.get_parasite("style-core-recipe")
+    return None if parasite is None else json.loads(bytes(value & 255 for value in parasite.get_data()))
+
+
+def run_scenario(name, base_type, content_png, arguments, prepare=None, procedure=PROC_NAME, size=(80, 64)):
+    """One call on a fresh image; ``prepare(image, layer)`` may set a selection and return more
+    arguments (channels) and the layer to call on."""
+    image, layer = make_image(base_type, content_png, offsets=(5, 7), size=size)
     try:
-        if select is not None:
-            image.select_rectangle(Gimp.ChannelOps.REPLACE, *select)
+        target = layer
+        if prepare is not None:
+            extra, target = prepare(image, layer)
+            arguments = {**arguments, **extra}
             image.clean_all()
         images_before = len(Gimp.get_images())
         before = [describe(item, image) for item in image.get_layers()]
         source_png = export_layer(layer, os.path.join(OUT, f"{name}-source-before.png"))
         visible_png = export_visible(image, os.path.join(OUT, f"{name}-visible-before.png"))
-        status, message = call(image, layer, **arguments)
+        status, message = call(image, target, procedure, **arguments)
         after = [describe(item, image) for item in image.get_layers()]
         record = {
             "status": status,
@@ -120,11 +159,76 @@ def run_scenario(name, base_type, content_png, arguments, select=None):
             "source_after": export_layer(layer, os.path.join(OUT, f"{name}-source-after.png")),
             "visible_before": visible_png,
             "visible_after": export_visible(image, os.path.join(OUT, f"{name}-visible-after.png")),
+            "coverage": coverage(image, layer, os.path.join(OUT, f"{name}-coverage.pgm")),
         }
         old_ids = {item["id"] for item in before}
         new_layers = [item for item in image.get_layers() if item.get_id() not in old_ids]
         if len(new_layers) == 1:
             record["result_png"] = export_layer(new_layers[0], os.path.join(OUT, f"{name}-result.png"))
+            record["recipe"] = recipe_of(new_layers[0])
+        return record
+    finally:
+        image.delete()
+
+
+def feathered(rect, radius):
+    def prepare(image, layer):
+        select(image, rect, radius)
+        return {}, layer
+
+    return prepare
+
+
+def two_regions(image, layer):
+    """Left and right halves of the layer as channels, with soft edges, for two styles."""
+    _, x, y = layer.get_offsets()
+    half = layer.get_width() // 2
+    left = save_channel(image, "left", (x, y, half, layer.get_height()), 4.0)
+    right = save_channel(image, "right", (x + half, y, layer.get_width() - half, layer.get_height()), 4.0)
+    return {"style-region": left, "style-region-2": right}, layer
+
+
+def channel_outside_the_selection(image, layer):
+    _, x, y = layer.get_offsets()
+    right = save_channel(image, "right", (x + 30, y, 18, 40))
+    select(image, (x, y, 20, 40))
+    return {"style-region": right}, layer
+
+
+def nowhere_to_paint(image, layer):
+    _, x, y = layer.get_offsets()
+    everything = save_channel(image, "everything", (x, y, layer.get_width(), layer.get_height()))
+    return {"style-region": everything}, layer
+
+
+def channel_of_another_image(image, layer):
+    other = Gimp.Image.new(image.get_width(), image.get_height(), Gimp.ImageBaseType.RGB)
+    channel = save_channel(other, "elsewhere", (0, 0, 20, 20))
+    OTHERS.append(other)
+    return {"style-region": channel}, layer
+
+
+def refine_scenario(name, content_png, arguments, refine_steps):
+    """Paint within a feathered selection, refine the result, then try to refine what can't be."""
+    image, layer = make_image(Gimp.ImageBaseType.RGB, content_png, offsets=(5, 7))
+    try:
+        select(image, (12, 14, 30, 24), 4.0)
+        record = {"coverage": coverage(image, layer, os.path.join(OUT, f"{name}-coverage.pgm"))}
+        record["source"] = export_layer(layer, os.path.join(OUT, f"{name}-source.png"))
+        record["paint"] = call(image, layer, PROC_NAME, **arguments)
+        [result] = [item for item in image.get_layers() if item.get_id() != layer.get_id()]
+        record["first"] = export_layer(result, os.path.join(OUT, f"{name}-first.png"))
+        record["first_recipe"] = recipe_of(result)
+        Gimp.Selection.none(image)  # refining needs no selection: the masks are in the recipe
+        image.clean_all()
+        record["refine"] = call(image, result, REFINE_NAME, steps=refine_steps, preview=True)
+        record["refined"] = export_layer(result, os.path.join(OUT, f"{name}-refined.png"))
+        record["refined_recipe"] = recipe_of(result)
+        record["layers_after"] = [describe(item, image) for item in image.get_layers()]
+        record["dirty_after_refine"] = image.is_dirty()
+        record["not_a_result"] = call(image, layer, REFINE_NAME, steps=2)
+        image.remove_layer(layer)
+        record["source_gone"] = call(image, result, REFINE_NAME, steps=2)
         return record
     finally:
         image.delete()
@@ -145,16 +249,16 @@ def describe_argument(spec):
 
 
 def registration():
-    procedure = Gimp.get_pdb().lookup_procedure(PROC_NAME)
-    if procedure is None:
-        return {"registered": False}
-    return {
-        "registered": True,
-        "menu_paths": list(procedure.get_menu_paths()),
-        "menu_label": procedure.get_menu_label(),
-        "image_types": procedure.get_image_types(),
-        "arguments": [describe_argument(spec) for spec in procedure.get_arguments()],
-    }
+    procedures = {}
+    for name in (PROC_NAME, REFINE_NAME):
+        procedure = Gimp.get_pdb().lookup_procedure(name)
+        procedures[name] = procedure is not None and {
+            "menu_paths": list(procedure.get_menu_paths()),
+            "menu_label": procedure.get_menu_label(),
+            "image_types": procedure.get_image_types(),
+            "arguments": [describe_argument(spec) for spec in procedure.get_arguments()],
+        }
+    return procedures
 
 
 def with_engine_python(python, function):
@@ -175,16 +279,20 @@ def with_engine_python(python, function):
 def main():
     rgb, grey = Gimp.ImageBaseType.RGB, Gimp.ImageBaseType.GRAY
     style = {"style-file": PARAMS["style"], **QUICK}
+    # From noise, so that the palettes show within a few iterations.
+    palettes = {"style-file": PARAMS["warm"], "style-file-2": PARAMS["cold"], "steps": 12, "start": "noise"}
     scenarios = {
         "registration": registration,
         "rgba": lambda: run_scenario("rgba", rgb, PARAMS["content_rgba"], style),
         "grey": lambda: run_scenario(
             "grey", grey, PARAMS["content_rgb"], {**style, "preview": False, "style-strength": 3.0, "steps": 20}
         ),
-        "selection": lambda: run_scenario(  # 20x16 px painted at 64, then scaled back
-            "selection", rgb, PARAMS["content_rgba"], {**style, "size": 64}, select=(15, 17, 20, 16)
+        "feathered": lambda: run_scenario(
+            "feathered", rgb, PARAMS["content_wide"], style, prepare=feathered((30, 20, 30, 24), 6.0), size=(112, 80)
         ),
-        "upscaled": lambda: run_scenario("upscaled", rgb, PARAMS["content_rgb"], {**style, "size": 32}),
+        "upscaled": lambda: run_scenario(  # painted at 32 px, scaled up, merged through the mask
+            "upscaled", rgb, PARAMS["content_rgb"], {**style, "size": 32}, prepare=feathered((14, 16, 26, 22), 6.0)
+        ),
         "two_styles": lambda: run_scenario(
             "two_styles",
             rgb,
@@ -197,7 +305,12 @@ def main():
                 "content-layers": "relu3_1, relu4_2",
                 "style-loss": "w2",
             },
+            prepare=feathered((14, 16, 26, 22), 6.0),
         ),
+        "regions": lambda: run_scenario(
+            "regions", rgb, PARAMS["content_regions"], palettes, prepare=two_regions, size=(112, 80)
+        ),
+        "refine": lambda: refine_scenario("refine", PARAMS["content_rgb"], style, refine_steps=5),
         "unknown_layer": lambda: run_scenario(
             "unknown_layer", rgb, PARAMS["content_rgba"], {**style, "style-layers": "relu1_1 relu9_9"}
         ),
@@ -206,6 +319,19 @@ def main():
         ),
         "corrupt_style": lambda: run_scenario(
             "corrupt_style", rgb, PARAMS["content_rgba"], {**style, "style-file": PARAMS["corrupt"]}
+        ),
+        "region_of_another_image": lambda: run_scenario(
+            "region_of_another_image", rgb, PARAMS["content_rgb"], style, prepare=channel_of_another_image
+        ),
+        "region_outside_the_selection": lambda: run_scenario(
+            "region_outside_the_selection", rgb, PARAMS["content_rgb"], style, prepare=channel_outside_the_selection
+        ),
+        "nowhere_to_paint": lambda: run_scenario(
+            "nowhere_to_paint",
+            rgb,
+            PARAMS["content_rgb"],
+            {**style, "style-file-2": PARAMS["style2"]},
+            prepare=nowhere_to_paint,
         ),
         "missing_python": lambda: with_engine_python(
             "/nonexistent/bin/python",
@@ -224,6 +350,8 @@ def main():
             results[name] = scenario()
         except Exception:
             results[name] = {"exception": traceback.format_exc()}
+    for image in OTHERS:
+        image.delete()
     with open(os.path.join(OUT, "results.json"), "w", encoding="utf-8") as file:
         json.dump(results, file, indent=2)
 
