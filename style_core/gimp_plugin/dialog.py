@@ -1,12 +1,14 @@
-"""The dialog: GIMP's procedure dialog laid out from the arguments, with the plug-in's style choosers.
+"""The dialogs: GIMP's procedure dialogs laid out from the arguments, with the plug-in's style choosers.
 
-- Each style image sits beside its weight and its region (a channel). GIMP 3.0's file widget offers no file filter, no
-  preview and no starting folder (its file dialog opens on Recent), so the style choosers are the
-  plug-in's own: a file button with an image filter, a preview of the painting, and a start in the
-  folder of the last style image, else the image's folder, else the Pictures folder.
+- Each style image sits beside its weight and its region (GIMP's channel chooser, with a button
+  back to none). GIMP 3.0's file widget offers no file filter, no preview and no starting folder
+  (its file dialog opens on Recent), so the style choosers are the plug-in's own: a file button
+  with an image filter, a preview of the painting, and a start in the folder of the last style
+  image, else the image's folder, else the Pictures folder.
 - The meaning of 0 (size, iterations) is written under the field, as the schema says it (``zero``).
 - The estimated time, from the timings measured at install, follows the settings as they change.
 - Advanced settings sit in a collapsed section, the second and third style in another.
+- Refining has its own small dialog: the iterations, the preview and the estimate.
 """
 
 from __future__ import annotations

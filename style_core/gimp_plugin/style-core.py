@@ -111,7 +111,7 @@ def run(procedure, run_mode, image, drawables, config, data):
             else:
                 shown = dialog.run_dialog(procedure, config, arguments, engine, image, layer)
             if not shown:
-                return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
+                raise Cancelled
         values = values_of(config, arguments)
         if refine:
             request = painting.refine_request(image, layer, values)
