@@ -20,7 +20,7 @@ class VideoPlanned:
         width, height: the size frames are stylised and encoded at, in pixels.
         frame_rate: frames per second.
         chunks: how many sequences run side by side (1 on one machine).
-        workers: who does the work ("this process", or Ray's pool).
+        workers: who does the work ("this machine (one process)", or Ray's pool).
         folder: where finished frames are kept until the video is written.
     """
 

@@ -154,7 +154,7 @@ class VideoJob:
         from .worker import ChunkWorker
 
         chunks = plan_chunks(done, self.info.frames, workers=1, overlap=self.overlap)  # one sequence per gap
-        yield self._planned(done, chunks, "this process")
+        yield self._planned(done, chunks, "this machine (one process)")
         if not chunks:
             return
         worker = ChunkWorker(**self._worker_arguments(self.video))
