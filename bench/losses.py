@@ -31,8 +31,8 @@ from torch import Tensor
 
 from style_core import Finished, Job
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.job import network
 from style_core.metrics import STYLE_LAYERS, Yardstick
+from style_core.network import network
 from style_core.style_losses import STYLE_LOSSES
 
 HERE = Path(__file__).resolve().parent

@@ -28,8 +28,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.job import network
 from style_core.metrics import STYLE_LAYERS, Ratios, Yardstick
+from style_core.network import network
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE.parent.parent / "shared" / "images"

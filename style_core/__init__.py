@@ -28,7 +28,7 @@ _EXPORTS = {
     "Progress": "events",
     "Result": "events",
     "Job": "job",
-    "preload": "job",
+    "preload": "network",
     "read_recipe": "output",
     "save_image": "output",
     "SCHEMA": "settings",
@@ -75,7 +75,8 @@ if TYPE_CHECKING:
         WeightsUnavailableError,
     )
     from .events import Finished, Progress, Result
-    from .job import Job, preload
+    from .job import Job
+    from .network import preload
     from .output import read_recipe, save_image
     from .settings import SCHEMA, Settings
     from .weights import load_weights

@@ -41,7 +41,7 @@ _RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.str
 
 class Worker:
     """Does one kind of work for one job's settings, holding the network (built once per
-    process and reused by every job in it, see :func:`style_core.job.network`).
+    process and reused by every job in it, see :func:`style_core.runner.network`).
 
     Subclasses implement :meth:`process`; their constructor's keyword arguments must be
     picklable (they travel to Ray's actors).
@@ -49,7 +49,7 @@ class Worker:
 
     def __init__(self, settings: Settings) -> None:
         from .device import resolve_device
-        from .job import network
+        from .network import network
         from .vgg import deepest_layer
 
         self.settings = settings

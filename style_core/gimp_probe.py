@@ -36,7 +36,7 @@ def probe(weights: str | None, device: str | None) -> dict[str, Any]:
     from . import __version__, protocol
     from .device import resolve_device
     from .image import MIN_SIDE
-    from .job import preload
+    from .network import preload
     from .plan import DEVICE_MAX_SIZE
     from .settings import SPECS, schema_record
 

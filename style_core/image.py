@@ -20,6 +20,7 @@ negative numbers) are refused with the range found and the way to scale them, ne
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,15 +58,22 @@ class RGBImage:
         return self.rgb.shape[-1], self.rgb.shape[-2]
 
 
-def _open_path(path: Path, name: str, max_pixels: int) -> Image.Image:
+def open_picture(source: Path | bytes, name: str, max_pixels: int) -> Image.Image:
+    """A picture file (a path, or its bytes) decoded by Pillow; :class:`ImageError` naming
+    ``name`` for a file that is missing, empty, not a picture, too large or truncated."""
     try:
-        if not path.exists():
-            raise ImageError(f"{name}: no such file")
-        if path.is_dir():
-            raise ImageError(f"{name}: is a folder, not an image file")
-        if path.stat().st_size == 0:
-            raise ImageError(f"{name}: the file is empty (0 bytes)")
-        image = Image.open(path)
+        if isinstance(source, bytes):
+            if not source:
+                raise ImageError(f"{name}: the file is empty (0 bytes)")
+            image = Image.open(io.BytesIO(source))
+        else:
+            if not source.exists():
+                raise ImageError(f"{name}: no such file")
+            if source.is_dir():
+                raise ImageError(f"{name}: is a folder, not an image file")
+            if source.stat().st_size == 0:
+                raise ImageError(f"{name}: the file is empty (0 bytes)")
+            image = Image.open(source)
     except ImageError:
         raise
     except UnidentifiedImageError as exc:
@@ -209,7 +217,7 @@ def load_image(source: ImageInput, what: str = "image", *, max_pixels: int = DEF
     """
     if isinstance(source, (str, os.PathLike)):
         what = f"{what} '{source}'"
-        image = _from_pil(_open_path(Path(source), what, max_pixels), what, max_pixels)
+        image = _from_pil(open_picture(Path(source), what, max_pixels), what, max_pixels)
     elif isinstance(source, Image.Image):
         _check_pixels(source.size, what, max_pixels)
         image = _from_pil(source, what, max_pixels)

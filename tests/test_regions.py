@@ -9,7 +9,7 @@ from PIL import Image
 
 from style_core import ImageError, InvalidSettingError, Job, stylize
 from style_core.image import load_image, resize
-from style_core.job import network
+from style_core.network import network
 from style_core.style_losses.gram import gram_matrix
 
 SIZE = 128

@@ -22,8 +22,8 @@ from style_core import (
     stylize_iter,
 )
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.job import network
 from style_core.metrics import Yardstick
+from style_core.network import network
 from style_core.optimize import Convergence
 
 
@@ -190,7 +190,7 @@ def test_a_stage_stops_when_its_best_loss_stalls_not_on_a_spike():
 
 
 def test_bad_input_is_refused_when_the_job_is_made_before_any_work(style_image, monkeypatch):
-    monkeypatch.setattr("style_core.job.network", lambda *a: pytest.fail("the network was loaded"))
+    monkeypatch.setattr("style_core.runner.network", lambda *a: pytest.fail("the network was loaded"))
     with pytest.raises(ImageError, match="content image"):
         Job(np.zeros((4, 4, 3), np.uint8), style_image)
     with pytest.raises(InvalidSettingError, match="style_blend has 1 weights for 2 style images"):

@@ -9,7 +9,7 @@ import torch
 from style_core import Job
 from style_core.evaluate import TiledEvaluator, WholeEvaluator
 from style_core.image import load_image, resize
-from style_core.job import network
+from style_core.network import network
 from style_core.tiles import core_side, layout, margin
 from style_core.vgg import receptive_radius, stride
 
@@ -62,9 +62,9 @@ def _objective(content_image, style_image, style_loss: str, size: int, masks=Non
     """The objective of a real job's final stage, and a picture to evaluate it at."""
     settings = {"size": size, "style_loss": style_loss, "tile_size": 4096}
     job = Job(content_image, style_image, settings, masks=masks)
-    from style_core.job import _Run
+    from style_core.runner import Runner
 
-    run = _Run(job)
+    run = Runner(job)
     stage = job.plan.stages[-1]
     objective = run.objective(stage)
     content = resize(load_image(content_image).rgb, stage.width, stage.height)

@@ -7,42 +7,19 @@ Only the standard library and the schema are imported until the options are pars
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import traceback
 from pathlib import Path
 
 from .. import protocol
-from ..batch import ItemsReporter, _positive, add_ray_options
-from ..cli import (
-    EXIT_BUG,
-    EXIT_CANCELLED,
-    EXIT_USER_ERROR,
-    _number,
-    _Parser,
-    add_setting_options,
-    option_name,
-    settings_from_args,
-)
-from ..errors import StyleCoreError, UsageError
-from ..settings import Spec, format_number
+from ..console import Reporter, run_command
+from ..errors import UsageError
+from ..options import Parser, add_option, add_ray_options, add_setting_options, positive, settings_from_args
 from .events import describe
 from .options import OVERLAP, TEMPORAL_WEIGHT
 
 
-def _add_spec(parser: argparse.ArgumentParser, spec: Spec) -> None:
-    """An option for a video option's spec: its range checked, its default shown."""
-    parser.add_argument(
-        option_name(spec),
-        type=_number(spec, spec.kind == "int"),
-        default=spec.default,
-        metavar=f"{format_number(spec.minimum)}-{format_number(spec.maximum)}",
-        help=f"{spec.help} (default: {format_number(spec.default)})",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="style-core video",
         description="Paint every frame of the video IN in the style of the --style images, each frame "
         "tied to the one before along the optical flow (Ruder et al. 2016), into OUT (.mp4, .mov, .mkv, "
@@ -54,16 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the video to write")
     parser.add_argument("--resume", action="store_true", help="continue from the frames in OUT.frames/")
     parser.add_argument("--keep-frames", action="store_true", help="keep OUT.frames/ after writing the video")
-    _add_spec(parser, TEMPORAL_WEIGHT)
+    add_option(parser, TEMPORAL_WEIGHT, default=TEMPORAL_WEIGHT.default)
     parser.add_argument("--json", action="store_true", help="print one JSON record per line instead of a bar")
     add_ray_options(parser)
     parser.add_argument(
         "--chunk-frames",
-        type=_positive,
+        type=positive,
         metavar="N",
         help="frames per chunk on Ray (default: the frames over the workers)",
     )
-    _add_spec(parser, OVERLAP)
+    add_option(parser, OVERLAP, default=OVERLAP.default)
     add_setting_options(parser)
     return parser
 
@@ -71,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """``style-core video ...``; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    reporter = ItemsReporter("--json" in argv, describe, frozenset({"video", "encoding", "video-done"}))
-    logging.basicConfig(level=logging.WARNING, format="style-core: %(message)s")
-    try:
+    reporter = Reporter("--json" in argv, describe, frozenset({"video", "encoding", "video-done"}))
+
+    def body() -> int:
         args = build_parser().parse_args(argv)
         try:
             from .job import stylize_video
@@ -89,14 +66,6 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         for event in events:
             reporter.show(protocol.record(event))
-    except KeyboardInterrupt as exc:
-        reporter.error(exc)
-        return EXIT_CANCELLED
-    except StyleCoreError as exc:
-        reporter.error(exc)
-        return EXIT_USER_ERROR
-    except Exception as exc:  # a bug: the traceback for the report, and the stream still ends
-        traceback.print_exc()
-        reporter.error(exc)
-        return EXIT_BUG
-    return 0
+        return 0
+
+    return run_command(reporter, body)
