@@ -145,4 +145,4 @@ def test_options_are_generated_from_the_schema():
 def test_example_runs_without_any_image(tmp_path: Path):
     proc = run_cli("--example", *QUICK, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert Image.open(tmp_path / "result.png").size == (64, 43)
+    assert Image.open(tmp_path / "result.png").size == (64, 48)
