@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .job import Job
 
 #: The style weight at ``style_strength=1``.
-BASE_STYLE_WEIGHT = 14.0
+BASE_STYLE_WEIGHT = 17.0
 #: Style layer weights when none are given: the layers whose statistics carry the
 #: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; relu5_1, whose
 #: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.

