@@ -46,8 +46,17 @@ def tile_memory(device: torch.device) -> float:
     return CPU_TILE_MEMORY
 
 
-def _as_list(styles: ImageInput | Sequence[ImageInput]) -> list[ImageInput]:
-    return list(styles) if isinstance(styles, (list, tuple)) else [styles]
+def styles_and_settings(
+    styles: ImageInput | Sequence[ImageInput], settings: Settings | Mapping[str, Any] | None
+) -> tuple[list[ImageInput], Settings]:
+    """The style images as a list (one may be given alone) and the settings checked for them:
+    what every job (a picture, a batch, a video) begins with."""
+    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    if not style_list:
+        raise StyleCoreError("at least one style image is needed")
+    if not isinstance(settings, Settings):
+        settings = Settings.from_options(settings or {})
+    return style_list, settings.for_styles(len(style_list))
 
 
 def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBImage:
@@ -89,12 +98,7 @@ class Job:
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.from_options(settings or {})
-        style_list = _as_list(styles)
-        if not style_list:
-            raise StyleCoreError("at least one style image is needed")
-        self.settings = settings.for_styles(len(style_list))
+        style_list, self.settings = styles_and_settings(styles, settings)
         self.content = load_image(content, "content image", max_pixels=max_pixels)
         self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
         self.masks = None if masks is None else self._masks(masks)

@@ -106,17 +106,13 @@ class Batch:
         max_pixels: int | None = None,
     ) -> None:
         from ..image import DEFAULT_MAX_PIXELS, load_image
+        from ..job import styles_and_settings
 
         max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
         if result_type not in RESULT_TYPES or bit_depth not in RESULT_TYPES[result_type]:
             allowed = ", ".join(f"{t} ({'/'.join(map(str, d))} bit)" for t, d in RESULT_TYPES.items())
             raise UsageError(f"results can't be {bit_depth}-bit {result_type}", hint=f"choose one of {allowed}")
-        style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
-        if not style_list:
-            raise StyleCoreError("at least one style image is needed")
-        if not isinstance(settings, Settings):
-            settings = Settings.from_options(settings or {})
-        self.settings = settings.for_styles(len(style_list))
+        style_list, self.settings = styles_and_settings(styles, settings)
         self.styles = [
             load_image(s, f"style image {i + 1}", max_pixels=max_pixels).rgb for i, s in enumerate(style_list)
         ]

@@ -25,6 +25,7 @@ from .. import __version__
 from ..errors import OutputError, StyleCoreError
 from ..events import Progress
 from ..image import ImageInput, load_image
+from ..job import styles_and_settings
 from ..settings import Settings
 from .chunks import Chunk, plan_chunks
 from .events import Encoding, FrameDone, FrameProgress, VideoDone, VideoEvent, VideoPlanned
@@ -63,12 +64,7 @@ class VideoJob:
         chunk_frames: int | None = None,
         overlap: int = OVERLAP.default,
     ) -> None:
-        style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
-        if not style_list:
-            raise StyleCoreError("at least one style image is needed")
-        if not isinstance(settings, Settings):
-            settings = Settings.from_options(settings or {})
-        self.settings = settings.for_styles(len(style_list))
+        style_list, self.settings = styles_and_settings(styles, settings)
         self.temporal_weight = TEMPORAL_WEIGHT.check(temporal_weight)
         self.styles = [load_image(s, f"style image {i + 1}").rgb for i, s in enumerate(style_list)]
         self.video = Path(video)
