@@ -105,11 +105,11 @@ class Job:
         self.style_masks = self._style_masks(style_masks)
         self.init = None if init is None else _as_image(init, "init image", max_pixels)
         self.anchor = anchor
-        self.device = resolve_device(settings.device)
-        deepest = deepest_layer([*settings.content_layers, *settings.style_layers])
-        self.core_side = settings.tile_size or core_side(tile_memory(self.device), deepest)
+        self.device = resolve_device(self.settings.device)
+        deepest = deepest_layer([*self.settings.content_layers, *self.settings.style_layers])
+        self.core_side = self.settings.tile_size or core_side(tile_memory(self.device), deepest)
         self.plan: Plan = make_plan(
-            settings, self.content.size, core_side=self.core_side, deepest=deepest, refine=self.init is not None
+            self.settings, self.content.size, core_side=self.core_side, deepest=deepest, refine=self.init is not None
         )
 
     def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:
