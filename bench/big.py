@@ -158,7 +158,6 @@ def main() -> None:
     print()
     header = f"{'tool':11} {'size':>5} {'time s':>8} {'target s':>8} {'first ETA s':>11} {'RSS MiB':>8}"
     header += f" {'RSS target':>10}  ended"
-    header += f" {'RSS target':>10}  ended"
     print(header)
     print("-" * len(header))
     for tool, size, r in rows:

@@ -16,8 +16,6 @@ import dataclasses
 import json
 from typing import Any
 
-#: Bumped when a record changes incompatibly; every record the engine writes carries it.
-VERSION = 1
 #: The ``kind`` of an error whose exception is no style_core error: a bug, not bad input.
 BUG_HINT = "this is a bug in style_core; please report it with the command that caused it"
 
