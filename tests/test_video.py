@@ -15,12 +15,14 @@ import av
 import numpy as np
 import pytest
 
+from style_core.events import Progress
 from style_core.examples import swirl_painting
 from style_core.image import load_image
 from style_core.settings import Settings
 from style_core.video.chunks import Chunk, lead_share, missing_runs, plan_chunks
 from style_core.video.command import main
 from style_core.video.flow import motion, warp, warping_error
+from style_core.video import job as video_job
 from style_core.video.frames import FrameStylist, StylisedFrame, with_motion
 from style_core.video.media import probe, read_frames, working_size, write_video
 from style_core.video.synthetic import moving_disc_clip, write_clip
@@ -108,6 +110,23 @@ def test_lead_in_shares_rise_evenly():
 
 
 # -- flow -------------------------------------------------------------------------------------------
+
+
+def test_the_time_left_counts_the_frame_in_hand_by_the_engines_estimate(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(video_job.time, "perf_counter", lambda: now[0])
+    clock = video_job._Clock(work=10, started=0.0)
+
+    def during(elapsed: float, eta: float) -> float:
+        event = Progress(1, 9, 1, 1, 96, 64, {"total": 1.0}, elapsed=elapsed, fraction=0.1, eta=eta)
+        return clock.progress(event, frame=0).eta
+
+    now[0] = 4.0  # the first frame's engine expects 10 s for it (1 s gone, 9 s left)
+    assert during(1.0, 9.0) == pytest.approx(9 + 9 * 10)
+    now[0] = 20.0  # it took 20 s: the frames after it are counted at that pace
+    clock.frame_done()
+    assert clock.times() == (20.0, pytest.approx(9 * 20))
+    assert during(1.0, 2.0) == pytest.approx(2 + 8 * 20)
 
 
 def test_dis_flow_follows_the_disc_and_the_mask_finds_what_it_uncovers(clip):
@@ -267,6 +286,7 @@ def test_killed_run_resumes_where_it_stopped(files, tmp_path, capsys):
         (lambda v, s, t: [str(v), "--style", str(s), "-o", str(t / "o.avi")], "can't write a video as '.avi'"),
         (lambda v, s, t: [str(v), "--style", str(s), "-o", str(t / "o.mp4"), "--temporal-weight", "-1"], "outside"),
         (lambda v, s, t: [str(v), "--style", str(t / "x.png"), "-o", str(t / "o.mp4")], "style image 1"),
+        (lambda v, s, t: [str(s), "--style", str(s), "-o", str(t / "o.mp4")], "a still picture, not a video"),
     ],
 )
 def test_user_errors_are_one_line(files, tmp_path, capsys, make_args, message):

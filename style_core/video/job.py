@@ -203,32 +203,47 @@ class VideoJob:
         path = self.folder.frame_path(index) if into is None else self.folder.lead_path(index, into)
         if not self.folder.write(path, png):
             return None
-        clock.frames_done += 1
+        clock.frame_done()
         elapsed, eta = clock.times()
         fraction = clock.frames_done / clock.work
         return FrameDone(index, into, clock.frames_done, clock.work, fraction, steps, seconds, elapsed, eta, str(path))
 
 
 class _Clock:
-    """Progress over the frames of a job: the time left is the frames left at the pace so far."""
+    """Progress over the frames of a job. The time left is the frames left at the pace of those
+    finished so far; while a frame is painted in this process, its own time left (the engine's
+    estimate) plus the frames after it at that pace, or, before any has finished, at the pace
+    the engine expects of this one."""
 
     def __init__(self, work: int, started: float) -> None:
         self.work = work
         self.started = started
         self.painting_since = time.perf_counter()
+        self.finished_at = self.painting_since
         self.frames_done = 0
 
-    def times(self, partial: float = 0.0) -> tuple[float, float]:
-        now = time.perf_counter()
-        done = self.frames_done + partial
-        pace = (now - self.painting_since) / done if done > 0 else 0.0
-        return now - self.started, max(0.0, (self.work - done) * pace)
+    def frame_done(self) -> None:
+        """One more frame came back."""
+        self.frames_done += 1
+        self.finished_at = time.perf_counter()
+
+    def _pace(self) -> float | None:
+        """Seconds per frame over the frames finished so far (None before the first)."""
+        return (self.finished_at - self.painting_since) / self.frames_done if self.frames_done else None
+
+    def times(self) -> tuple[float, float]:
+        """Seconds since the job started, and seconds left."""
+        pace = self._pace() or 0.0
+        return time.perf_counter() - self.started, max(0.0, (self.work - self.frames_done) * pace)
 
     def progress(self, event: Progress, frame: int) -> FrameProgress:
         """Where the job stands during an iteration of ``frame``."""
-        elapsed, eta = self.times(event.fraction)
+        pace = self._pace()
+        if pace is None:
+            pace = event.elapsed + event.eta
+        eta = event.eta + max(0, self.work - self.frames_done - 1) * pace
         fraction = (self.frames_done + event.fraction) / self.work
-        return FrameProgress(frame, event.step, event.total_steps, fraction, elapsed, eta)
+        return FrameProgress(frame, event.step, event.total_steps, fraction, time.perf_counter() - self.started, eta)
 
 
 def stylize_video(

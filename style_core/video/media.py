@@ -82,12 +82,24 @@ def _open(source: VideoSource, what: str) -> av.container.InputContainer:
         raise ImageError(f"{what}: not a video FFmpeg can read ({exc})") from exc
 
 
+def _is_still_picture(container: av.container.InputContainer) -> bool:
+    """Whether FFmpeg read the file as a picture (its image2 and ``*_pipe`` demuxers): a JPEG
+    or a PNG opens as a video of one frame. An animated GIF is a video."""
+    name = container.format.name
+    return name == "image2" or name.endswith("_pipe")
+
+
 def probe(source: VideoSource, what: str = "video") -> VideoInfo:
     """Size, frame rate, frame count and audio codec of a video; :class:`ImageError` if it has no
     frames or can't be read."""
     with _open(source, what) as container:
         if not container.streams.video:
             raise ImageError(f"{what}: the file has no video stream")
+        if _is_still_picture(container):
+            raise ImageError(
+                f"{what}: the file is a still picture, not a video",
+                hint="paint a picture with style-core PICTURE STYLE, many with style-core batch",
+            )
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
