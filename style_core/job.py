@@ -27,7 +27,7 @@ from .objective import Anchor
 from .plan import Plan, make_plan
 from .runner import Runner
 from .settings import Settings
-from .tiles import core_side
+from .tiles import Tiling, crop_pixels
 from .vgg import deepest_layer
 
 #: Memory for one tile's forward and backward pass on a CPU, in bytes; on CUDA, this share of
@@ -107,9 +107,12 @@ class Job:
         self.anchor = anchor
         self.device = resolve_device(self.settings.device)
         deepest = deepest_layer([*self.settings.content_layers, *self.settings.style_layers])
-        self.core_side = self.settings.tile_size or core_side(tile_memory(self.device), deepest)
+        if self.settings.tile_size:
+            self.tiling = Tiling(core_side=self.settings.tile_size)
+        else:
+            self.tiling = Tiling(crop_pixels=crop_pixels(tile_memory(self.device)))
         self.plan: Plan = make_plan(
-            self.settings, self.content.size, core_side=self.core_side, deepest=deepest, refine=self.init is not None
+            self.settings, self.content.size, tiling=self.tiling, deepest=deepest, refine=self.init is not None
         )
 
     def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from .image import size_for_long_side
 from .settings import Settings
-from .tiles import Tile, layout
+from .tiles import Tile, Tiling
 
 #: Iterations at :data:`REFERENCE_SIDE` per quality preset.
 QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 10, "high": 30}
@@ -97,10 +97,10 @@ def final_steps(settings: Settings, side: int) -> int:
 
 
 def make_plan(
-    settings: Settings, content_size: tuple[int, int], *, core_side: int, deepest: str, refine: bool = False
+    settings: Settings, content_size: tuple[int, int], *, tiling: Tiling, deepest: str, refine: bool = False
 ) -> Plan:
-    """The plan for a content of ``content_size`` (width, height), with tiles' cores of about
-    ``core_side`` pixels for a network up to ``deepest``; ``refine`` runs the full size only."""
+    """The plan for a content of ``content_size`` (width, height), its stages cut by ``tiling``
+    for a network up to ``deepest``; ``refine`` runs the full size only."""
     width, height = size_for_long_side(*content_size, settings.size or max(content_size))
     final_side = max(width, height)
     sides = [final_side] if refine else stage_sides(final_side, settings.start_size)
@@ -109,6 +109,6 @@ def make_plan(
     for side in sides:
         stage_width, stage_height = size_for_long_side(width, height, side)
         steps = max(1, round(last * (final_side / side) ** STEP_EXPONENT))
-        tiles = tuple(layout(stage_width, stage_height, core_side, deepest))
+        tiles = tuple(tiling.layout(stage_width, stage_height, deepest))
         stages.append(Stage(stage_width, stage_height, steps, tiles))
     return Plan(width, height, tuple(stages))

@@ -125,7 +125,7 @@ class Runner:
             style_requests = {name: Request(name, loss, mask) for name, loss in losses.items()}
             paintings.append(
                 measure_style(
-                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.job.core_side
+                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.job.tiling
                 )
             )
         painting_energy = blend([p.energy for p in paintings], self.blend)

@@ -25,7 +25,7 @@ from torch import Tensor
 from .image import resize, size_for_long_side
 from .masks import at_resolution
 from .style_losses import Stats, StyleLoss
-from .tiles import Tile, layout
+from .tiles import Tile, Tiling
 from .vgg import VGG19Features, deepest_layer, feature_size, stride
 
 #: Layers whose statistics come from the painting at its own resolution when the stage
@@ -116,9 +116,9 @@ def _place(maps: dict[str, Tensor], name: str, core: Tensor, tile: Tile, image: 
     maps[name][..., top : top + core.shape[-2], left : left + core.shape[-1]] = core
 
 
-def tiles_for(image: Tensor, core_side: int, layers: Sequence[str]) -> list[Tile]:
-    """The tiles for ``image`` (1, 3, H, W) with cores of about ``core_side`` pixels."""
-    return layout(image.shape[-1], image.shape[-2], core_side, deepest_layer(layers))
+def tiles_for(image: Tensor, tiling: Tiling, layers: Sequence[str]) -> list[Tile]:
+    """The tiles for ``image`` (1, 3, H, W), cut by ``tiling`` for the deepest of ``layers``."""
+    return tiling.layout(image.shape[-1], image.shape[-2], deepest_layer(layers))
 
 
 def measure_style(
@@ -128,7 +128,7 @@ def measure_style(
     style_scale: float,
     requests: Mapping[Hashable, Request],
     energy: Sequence[str],
-    core_side: int,
+    tiling: Tiling,
 ) -> Measures:
     """One painting's statistics (and ``energy`` at some layers) for a stage of long side
     ``stage_side``: coarse layers from the painting scaled to ``stage_side · style_scale``,
@@ -156,7 +156,7 @@ def measure_style(
             key: Request(r.layer, r.loss, region_at_layer(r.weight, width, height, r.layer, deepest))
             for key, r in group_requests.items()
         }
-        tiles = tiles_for(scaled, core_side, layers)
+        tiles = tiles_for(scaled, tiling, layers)
         measured = measure(network, scaled, tiles, requests=resized, energy=group_energy)
         result.statistics |= measured.statistics
         result.energy |= measured.energy

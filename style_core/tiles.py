@@ -77,9 +77,9 @@ def margin(deepest: str) -> int:
     return math.ceil(receptive_radius(deepest) / step) * step
 
 
-def _cuts(length: int, core: int, align: int) -> list[int]:
-    """Where the cores of one axis begin and end: aligned, as even as alignment allows."""
-    count = max(1, math.ceil(length / core))
+def _cuts(length: int, count: int, align: int) -> list[int]:
+    """Where ``count`` cores of one axis begin and end: aligned, as even as alignment allows
+    (fewer where a core would span less than one step of the deepest layer)."""
     cuts = [0]
     for i in range(1, count):
         cut = round(length * i / count / align) * align
@@ -88,14 +88,13 @@ def _cuts(length: int, core: int, align: int) -> list[int]:
     return [*cuts, length]
 
 
-def layout(width: int, height: int, core: int, deepest: str) -> list[Tile]:
-    """Tiles covering a ``width`` x ``height`` picture with cores of at most about ``core``
-    pixels a side (a multiple of the stride of ``deepest``); one tile when it fits."""
-    align = stride(deepest)
-    core = max(align, core // align * align)
-    extra = margin(deepest)
+def _spans(cuts: list[int], length: int, extra: int) -> list[int]:
+    """The crops' lengths along one axis for cores between ``cuts``, with margins ``extra``."""
+    return [min(length, end + extra) - max(0, start - extra) for start, end in itertools.pairwise(cuts)]
+
+
+def _tiles(rows: list[int], columns: list[int], height: int, width: int, extra: int) -> list[Tile]:
     tiles = []
-    rows, columns = _cuts(height, core, align), _cuts(width, core, align)
     for top, bottom in itertools.pairwise(rows):
         for left, right in itertools.pairwise(columns):
             crop = Box(
@@ -105,7 +104,68 @@ def layout(width: int, height: int, core: int, deepest: str) -> list[Tile]:
     return tiles
 
 
-def core_side(memory_bytes: float, deepest: str) -> int:
-    """The longest core side whose crop's activations fit in ``memory_bytes``."""
-    crop = math.sqrt(memory_bytes / BYTES_PER_PIXEL)
-    return max(stride(deepest), int(crop) - 2 * margin(deepest))
+def layout(width: int, height: int, core: int, deepest: str) -> list[Tile]:
+    """Tiles covering a ``width`` x ``height`` picture with cores of at most about ``core``
+    pixels a side (a multiple of the stride of ``deepest``); one tile when it fits."""
+    align = stride(deepest)
+    core = max(align, core // align * align)
+    rows = _cuts(height, max(1, math.ceil(height / core)), align)
+    columns = _cuts(width, max(1, math.ceil(width / core)), align)
+    return _tiles(rows, columns, height, width, margin(deepest))
+
+
+def fitted_layout(width: int, height: int, crop_pixels: int, deepest: str) -> list[Tile]:
+    """Tiles covering a ``width`` x ``height`` picture whose crops hold at most ``crop_pixels``
+    each (what the memory holds), cut into the rows and columns that send the fewest pixels
+    through the network, margins included: one tile when the picture fits, and cores as
+    wide or as tall as the picture when that costs less (a 1024x768 picture in 0.8 Mpx
+    crops is one tile, not four square ones). Square cores when no grid fits."""
+    align, extra = stride(deepest), margin(deepest)
+    if width * height <= crop_pixels:
+        return _tiles([0, height], [0, width], height, width, extra)
+    narrowest = min(width, align + extra)  # no crop is narrower than a core of one step
+    best: tuple[tuple[int, int], list[int], list[int]] | None = None
+    for row_count in range(1, math.ceil(height / align) + 1):
+        rows = _cuts(height, row_count, align)
+        row_spans = _spans(rows, height, extra)
+        if best is not None and sum(row_spans) * width >= best[0][0]:
+            break  # more rows only add margins
+        if max(row_spans) * narrowest > crop_pixels:
+            continue  # rows this tall fit no column
+        for column_count in range(1, math.ceil(width / align) + 1):
+            columns = _cuts(width, column_count, align)
+            column_spans = _spans(columns, width, extra)
+            if max(row_spans) * max(column_spans) <= crop_pixels:
+                cost = (sum(row_spans) * sum(column_spans), (len(rows) - 1) * (len(columns) - 1))
+                if best is None or cost < best[0]:
+                    best = (cost, rows, columns)
+                break  # more columns only add margins
+    if best is None:
+        return layout(width, height, core_side(crop_pixels, deepest), deepest)
+    return _tiles(best[1], best[2], height, width, extra)
+
+
+def crop_pixels(memory_bytes: float) -> int:
+    """The most pixels a crop may have for its activations to fit in ``memory_bytes``."""
+    return int(memory_bytes / BYTES_PER_PIXEL)
+
+
+def core_side(crop_pixels: int, deepest: str) -> int:
+    """The longest side of a square core whose crop holds at most ``crop_pixels``."""
+    return max(stride(deepest), int(math.sqrt(crop_pixels)) - 2 * margin(deepest))
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """How a job cuts its pictures: square cores of ``core_side`` pixels a side (the
+    ``tile_size`` setting) when it is set, else crops of at most ``crop_pixels`` pixels (what
+    the device's memory holds) cut by :func:`fitted_layout`."""
+
+    core_side: int = 0
+    crop_pixels: int = 0
+
+    def layout(self, width: int, height: int, deepest: str) -> list[Tile]:
+        """The tiles of a ``width`` x ``height`` picture for a network up to ``deepest``."""
+        if self.core_side:
+            return layout(width, height, self.core_side, deepest)
+        return fitted_layout(width, height, self.crop_pixels, deepest)

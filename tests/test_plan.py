@@ -1,7 +1,8 @@
 from style_core.plan import MIN_FINAL_STEPS, QUALITY_STEPS, make_plan, stage_sides
 from style_core.settings import Settings
+from style_core.tiles import Tiling
 
-TILES = {"core_side": 700, "deepest": "relu5_1"}
+TILES = {"tiling": Tiling(core_side=700), "deepest": "relu5_1"}
 
 
 def test_stages_grow_by_root_two_to_the_requested_size():

@@ -7,6 +7,7 @@ import pytest
 from style_core import report
 from style_core.plan import make_plan
 from style_core.settings import Settings
+from style_core.tiles import Tiling
 
 
 class Clock:
@@ -20,7 +21,7 @@ class Clock:
 def test_the_time_left_is_right_from_the_first_event_when_cost_follows_the_work(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(report.time, "perf_counter", clock)
-    plan = make_plan(Settings(size=2048), (4000, 3000), core_side=700, deepest="relu5_1")
+    plan = make_plan(Settings(size=2048), (4000, 3000), tiling=Tiling(core_side=700), deepest="relu5_1")
     assert len(plan.stages[-1].tiles) > 1 and len(plan.stages[0].tiles) == 1
     seconds_per_work = 2e-6
     reporter = report.Reporter(plan, preview_every=0, started=clock.now)
@@ -42,7 +43,7 @@ def test_the_time_left_is_right_from_the_first_event_when_cost_follows_the_work(
 def test_a_stage_that_settles_early_shortens_the_plan(monkeypatch):
     clock = Clock()
     monkeypatch.setattr(report.time, "perf_counter", clock)
-    plan = make_plan(Settings(size=100, steps=10), (100, 100), core_side=512, deepest="relu5_1")
+    plan = make_plan(Settings(size=100, steps=10), (100, 100), tiling=Tiling(core_side=512), deepest="relu5_1")
     assert len(plan.stages) == 1
     reporter = report.Reporter(plan, preview_every=5, started=0.0)
     reporter.begin_stage(0)

@@ -10,7 +10,7 @@ from style_core import Job
 from style_core.evaluate import TiledEvaluator, WholeEvaluator
 from style_core.image import load_image, resize
 from style_core.network import network
-from style_core.tiles import core_side, layout, margin
+from style_core.tiles import core_side, crop_pixels, fitted_layout, layout, margin
 from style_core.vgg import receptive_radius, stride
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1")
@@ -21,11 +21,8 @@ def test_margin_covers_the_deepest_receptive_field_on_the_stride_grid():
     assert margin("relu3_1") % stride("relu3_1") == 0 and margin("relu3_1") >= receptive_radius("relu3_1")
 
 
-@pytest.mark.parametrize(
-    ("width", "height", "core"), [(333, 250, 96), (1000, 17, 256), (64, 64, 512), (517, 400, 130), (20, 40, 16)]
-)
-def test_cores_partition_the_picture_on_the_stride_grid(width, height, core):
-    tiles = layout(width, height, core, "relu5_1")
+def _assert_partition(tiles, width: int, height: int) -> None:
+    """The cores partition the picture on relu5_1's stride grid, each crop its core and margin."""
     covered = np.zeros((height, width), int)
     for tile in tiles:
         covered[tile.core.top : tile.core.bottom, tile.core.left : tile.core.right] += 1
@@ -36,8 +33,31 @@ def test_cores_partition_the_picture_on_the_stride_grid(width, height, core):
     assert (covered == 1).all()
 
 
-def test_core_side_fits_the_memory():
-    assert core_side(1.5e9, "relu5_1") > core_side(0.5e9, "relu5_1") > 0
+@pytest.mark.parametrize(
+    ("width", "height", "core"), [(333, 250, 96), (1000, 17, 256), (64, 64, 512), (517, 400, 130), (20, 40, 16)]
+)
+def test_cores_partition_the_picture_on_the_stride_grid(width, height, core):
+    _assert_partition(layout(width, height, core, "relu5_1"), width, height)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "budget"),
+    [(1024, 768, 789_000), (2048, 1536, 789_000), (4096, 3072, 789_000), (4000, 300, 200_000), (900, 700, 90_000)],
+)
+def test_fitted_tiles_hold_the_memory_and_send_fewer_pixels_than_square_ones(width, height, budget):
+    tiles = fitted_layout(width, height, budget, "relu5_1")
+    _assert_partition(tiles, width, height)
+    assert all(tile.crop.pixels <= budget for tile in tiles)
+    square = layout(width, height, core_side(budget, "relu5_1"), "relu5_1")
+    assert sum(t.crop.pixels for t in tiles) <= sum(t.crop.pixels for t in square)
+
+
+def test_a_picture_that_fits_the_memory_is_one_tile():
+    budget = crop_pixels(1.5e9)  # a CPU's
+    assert core_side(crop_pixels(1.5e9), "relu5_1") > core_side(crop_pixels(0.5e9), "relu5_1") > 0
+    assert len(fitted_layout(1024, 768, budget, "relu5_1")) == len(fitted_layout(724, 543, budget, "relu5_1")) == 1
+    assert len(layout(1024, 768, core_side(budget, "relu5_1"), "relu5_1")) == 4  # square cores would cut it
+    assert len(fitted_layout(2048, 1536, budget, "relu5_1")) > 1
 
 
 @pytest.fixture(scope="module")
