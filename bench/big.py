@@ -128,7 +128,8 @@ def crops(results: dict[int, Path], reference: Path, out: Path, side: int = 256)
 
 
 def _crop(image: Image.Image, side: int) -> Image.Image:
-    x, y = round(image.width * 0.55), round(image.height * 0.5)
+    x = min(round(image.width * 0.55), image.width - side)
+    y = min(round(image.height * 0.5), image.height - side)
     return image.crop((x, y, x + side, y + side))
 
 
