@@ -114,34 +114,35 @@ def layout(width: int, height: int, core: int, deepest: str) -> list[Tile]:
     return _tiles(rows, columns, height, width, margin(deepest))
 
 
-def fitted_layout(width: int, height: int, crop_pixels: int, deepest: str) -> list[Tile]:
-    """Tiles covering a ``width`` x ``height`` picture whose crops hold at most ``crop_pixels``
+def fitted_layout(width: int, height: int, budget: int, deepest: str) -> list[Tile]:
+    """Tiles covering a ``width`` x ``height`` picture whose crops hold at most ``budget`` pixels
     each (what the memory holds), cut into the rows and columns that send the fewest pixels
     through the network, margins included: one tile when the picture fits, and cores as
     wide or as tall as the picture when that costs less (a 1024x768 picture in 0.8 Mpx
     crops is one tile, not four square ones). Square cores when no grid fits."""
     align, extra = stride(deepest), margin(deepest)
-    if width * height <= crop_pixels:
+    if width * height <= budget:
         return _tiles([0, height], [0, width], height, width, extra)
     narrowest = min(width, align + extra)  # no crop is narrower than a core of one step
     best: tuple[tuple[int, int], list[int], list[int]] | None = None
     for row_count in range(1, math.ceil(height / align) + 1):
         rows = _cuts(height, row_count, align)
         row_spans = _spans(rows, height, extra)
+        tallest = max(row_spans)
         if best is not None and sum(row_spans) * width >= best[0][0]:
             break  # more rows only add margins
-        if max(row_spans) * narrowest > crop_pixels:
+        if tallest * narrowest > budget:
             continue  # rows this tall fit no column
         for column_count in range(1, math.ceil(width / align) + 1):
             columns = _cuts(width, column_count, align)
             column_spans = _spans(columns, width, extra)
-            if max(row_spans) * max(column_spans) <= crop_pixels:
+            if tallest * max(column_spans) <= budget:
                 cost = (sum(row_spans) * sum(column_spans), (len(rows) - 1) * (len(columns) - 1))
                 if best is None or cost < best[0]:
                     best = (cost, rows, columns)
                 break  # more columns only add margins
     if best is None:
-        return layout(width, height, core_side(crop_pixels, deepest), deepest)
+        return layout(width, height, core_side(budget, deepest), deepest)
     return _tiles(best[1], best[2], height, width, extra)
 
 
@@ -150,9 +151,9 @@ def crop_pixels(memory_bytes: float) -> int:
     return int(memory_bytes / BYTES_PER_PIXEL)
 
 
-def core_side(crop_pixels: int, deepest: str) -> int:
-    """The longest side of a square core whose crop holds at most ``crop_pixels``."""
-    return max(stride(deepest), int(math.sqrt(crop_pixels)) - 2 * margin(deepest))
+def core_side(budget: int, deepest: str) -> int:
+    """The longest side of a square core whose crop holds at most ``budget`` pixels."""
+    return max(stride(deepest), int(math.sqrt(budget)) - 2 * margin(deepest))
 
 
 @dataclass(frozen=True)
