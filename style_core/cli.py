@@ -87,7 +87,7 @@ def _stylise(args: argparse.Namespace, reporter: Reporter) -> None:
         args.save_every.mkdir(parents=True, exist_ok=True)
     style_masks = None if args.style_masks is None else [None if m == "none" else m for m in args.style_masks]
     job = Job(content, styles, settings_from_args(args), masks=args.masks, style_masks=style_masks, init=args.init)
-    for event in job.run():
+    for event in job.run(partway=lambda event: reporter.show(protocol.record(event))):
         if isinstance(event, Finished):
             event.result.save(output, bit_depth=args.bit_depth)
             reporter.show(protocol.record(event, output=str(output.resolve())))

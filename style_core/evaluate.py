@@ -22,13 +22,14 @@ Memory is that of one crop's forward and backward pass, whatever the picture's s
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor
 
 from .objective import Objective
 from .optimize import autocast
+from .plan import GATHER_COST
 from .style_losses import Stats
 from .targets import Request, core_weight, mass, measure
 from .tiles import Tile
@@ -70,10 +71,23 @@ class WholeEvaluator:
 
 
 class TiledEvaluator:
-    """The loss of the picture gathered over ``tiles`` (see the module's docstring)."""
+    """The loss of the picture gathered over ``tiles`` (see the module's docstring).
 
-    def __init__(self, network: VGG19Features, objective: Objective, tiles: Sequence[Tile]) -> None:
+    ``partway``, when given, is called after the gathering pass and after each tile of the
+    backward pass with the share of the evaluation's work done (0 to 1, the gathering pass
+    weighing :data:`~style_core.plan.GATHER_COST` of a tile's forward and backward pass), so
+    that a big picture reports progress within an iteration.
+    """
+
+    def __init__(
+        self,
+        network: VGG19Features,
+        objective: Objective,
+        tiles: Sequence[Tile],
+        partway: Callable[[float], None] | None = None,
+    ) -> None:
         self.network, self.objective, self.tiles = network, objective, list(tiles)
+        self.partway = partway
         self.requests = {i: Request(t.layer, t.loss, t.weight) for i, t in enumerate(objective.style_terms)}
 
     def _features(self, crop: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
@@ -115,7 +129,9 @@ class TiledEvaluator:
             if image.grad is None:
                 image.grad = torch.zeros_like(image)
             content = torch.zeros((), device=image.device)
-            for tile in self.tiles:
+            gathered = GATHER_COST / (1 + GATHER_COST)
+            self._report(gathered)
+            for done, tile in enumerate(self.tiles, start=1):
                 crop = tile.crop.of(image.detach()).clone().requires_grad_()
                 features = self._features(crop, objective.layers)
                 cores = {name: tile.core_of(value, stride(name)) for name, value in features.items()}
@@ -131,6 +147,12 @@ class TiledEvaluator:
                 surrogate.backward()
                 tile.crop.of(image.grad).add_(crop.grad)
                 content = content + tile_content.detach()
+                if done < len(self.tiles):  # the whole evaluation is reported as an iteration
+                    self._report(gathered + (1 - gathered) * done / len(self.tiles))
             pixel_terms = objective.pixel_terms(image)
             sum(pixel_terms.values()).backward()
         return _floats({"content": content, "style": style} | pixel_terms)
+
+    def _report(self, share: float) -> None:
+        if self.partway is not None:
+            self.partway(share)

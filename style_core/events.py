@@ -34,6 +34,8 @@ class Progress:
         eta: estimated seconds left.
         preview: the picture now (every ``preview_every`` iterations and at each stage's
             end), else None.
+        within: for an event sent partway through an iteration (a big stage, computed tile by
+            tile, reports after each tile): the share of that iteration done, 0 to 1; else 0.
     """
 
     kind: ClassVar[str] = "progress"
@@ -49,6 +51,7 @@ class Progress:
     fraction: float
     eta: float
     preview: Image.Image | None = field(default=None, metadata=_LOCAL, repr=False)
+    within: float = 0.0
 
 
 @dataclass(frozen=True)

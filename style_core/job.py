@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import torch
@@ -20,7 +20,7 @@ from torch import Tensor
 
 from .device import resolve_device
 from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
-from .events import Event, Finished, Result
+from .events import Event, Finished, Progress, Result
 from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image
 from .masks import MaskInput, load_masks
 from .objective import Anchor
@@ -147,12 +147,14 @@ class Job:
     def __iter__(self) -> Iterator[Event]:
         return self.run()
 
-    def run(self) -> Iterator[Event]:
+    def run(self, partway: Callable[[Progress], None] | None = None) -> Iterator[Event]:
         """Yield a :class:`~style_core.events.Progress` per iteration, then
-        :class:`~style_core.events.Finished`. Closing the generator stops the work."""
+        :class:`~style_core.events.Finished`. Closing the generator stops the work.
+        ``partway``, when given, also hears a :class:`~style_core.events.Progress` after each
+        tile of a stage computed tile by tile (its ``within`` says how far into the iteration)."""
         started = time.perf_counter()
         try:
-            yield from Runner(self).events(started)
+            yield from Runner(self).events(started, partway)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise OutOfMemoryError(
                 f"out of memory at {self.plan.width}x{self.plan.height} px on {self.device.type}"

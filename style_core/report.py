@@ -48,13 +48,22 @@ class Reporter:
 
     def iteration(self, losses: dict[str, float], preview=None) -> Progress:
         """Count one iteration of the current stage and describe where the run stands."""
-        stage = self.plan.stages[self.stage_index]
         self.step += 1
-        self.work_done += stage.work
+        self.work_done += self.plan.stages[self.stage_index].work
+        return self._progress(losses, preview, within=0.0)
+
+    def partway(self, share: float, losses: dict[str, float]) -> Progress:
+        """Describe where the run stands ``share`` (0 to 1) of the way through the current
+        stage's next iteration (``losses``: the last iteration's)."""
+        return self._progress(losses, None, within=share)
+
+    def _progress(self, losses: dict[str, float], preview, within: float) -> Progress:
+        stage = self.plan.stages[self.stage_index]
+        done = self.work_done + within * stage.work
         total_work = sum(
             s.target_work + steps * s.work for steps, s in zip(self.planned, self.plan.stages, strict=True)
         )
-        seconds_per_work = (time.perf_counter() - self.working_since) / self.work_done
+        seconds_per_work = (time.perf_counter() - self.working_since) / done
         return Progress(
             step=self.step,
             total_steps=sum(self.planned),
@@ -64,7 +73,8 @@ class Reporter:
             height=stage.height,
             losses=losses,
             elapsed=time.perf_counter() - self.started,
-            fraction=min(self.work_done / total_work, 1.0),
-            eta=max(total_work - self.work_done, 0.0) * seconds_per_work,
+            fraction=min(done / total_work, 1.0),
+            eta=max(total_work - done, 0.0) * seconds_per_work,
             preview=preview,
+            within=within,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from torch import Tensor
 from . import __version__
 from .color import grey, match_color_statistics, match_luminance, recombine_luminance
 from .evaluate import TiledEvaluator, WholeEvaluator
-from .events import Event, Finished, Result
+from .events import Event, Finished, Progress, Result
 from .image import resize, to_pil
 from .masks import at_resolution
 from .network import network
@@ -155,12 +155,13 @@ class Runner:
             return resize(self.styles[0], stage.width, stage.height)
         return resize(self.content, stage.width, stage.height)
 
-    def evaluator(self, stage: Stage) -> Evaluate:
-        """The loss and gradient of a picture at ``stage``: at once, or tile by tile."""
+    def evaluator(self, stage: Stage, partway: Callable[[float], None] | None = None) -> Evaluate:
+        """The loss and gradient of a picture at ``stage``: at once, or tile by tile (then
+        ``partway`` hears the share of each evaluation done, tile by tile)."""
         objective = self.objective(stage)
         if len(stage.tiles) == 1:
             return WholeEvaluator(self.net, objective)
-        return TiledEvaluator(self.net, objective, stage.tiles)
+        return TiledEvaluator(self.net, objective, stage.tiles, partway)
 
     def finish(self, image: Tensor) -> Tensor:
         """The optimised image as it is shown: luminance recombined with the content's chroma;
@@ -188,11 +189,19 @@ class Runner:
             "versions": {"style_core": __version__, "torch": torch.__version__, "python": platform.python_version()},
         }
 
-    def events(self, started: float) -> Iterator[Event]:
+    def events(self, started: float, partway: Callable[[Progress], None] | None = None) -> Iterator[Event]:
+        """The run's events; ``partway``, when given, also hears a :class:`Progress` within each
+        iteration of a stage computed tile by tile (after each tile)."""
         plan = self.job.plan
         reporter = Reporter(plan, self.settings.preview_every, started)
         image: Tensor | None = None
         curvature: float | None = None
+        losses: dict[str, float] = {}
+
+        def report(share: float) -> None:
+            if partway is not None:
+                partway(reporter.partway(share, losses))
+
         for index, stage in enumerate(plan.stages):
             reporter.begin_stage(index)
             start = self.start_image(stage) if image is None else resize(image, stage.width, stage.height)
@@ -200,7 +209,7 @@ class Runner:
                 curvature *= stage.pixels / (image.shape[-1] * image.shape[-2])
             history = max(2, min(LBFGS_HISTORY, int(HISTORY_MEMORY // (24 * stage.pixels))))
             optimizer = StageOptimizer(
-                start, self.evaluator(stage), self.settings.optimizer, history=history, scale=curvature
+                start, self.evaluator(stage, report), self.settings.optimizer, history=history, scale=curvature
             )
             convergence = Convergence()
             for i in range(stage.steps):

@@ -54,3 +54,34 @@ def test_a_stage_that_settles_early_shortens_the_plan(monkeypatch):
     event = reporter.iteration({"total": 1.0})
     assert event.total_steps == 2 and event.fraction == 1.0 and event.eta == 0.0
     assert reporter.wants_preview(4, last=False) and not reporter.wants_preview(3, last=False)
+
+
+def test_partway_through_an_iteration_counts_its_share_of_the_work(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(report.time, "perf_counter", clock)
+    plan = make_plan(Settings(size=100, steps=4), (100, 100), tiling=Tiling(core_side=512), deepest="relu5_1")
+    [stage] = plan.stages
+    reporter = report.Reporter(plan, preview_every=0, started=0.0)
+    reporter.begin_stage(0)
+    clock.now = 1.0
+    first = reporter.iteration({"total": 1.0})
+    clock.now = 1.5
+    half = reporter.partway(0.5, {"total": 1.0})
+    assert (half.step, half.within) == (1, 0.5)  # the iteration it is in is not counted as done
+    assert half.fraction == pytest.approx(first.fraction + 0.5 * stage.work / plan.work)
+    assert half.eta < first.eta
+
+
+def test_a_tiled_stage_reports_after_each_tile(content_image, style_image):
+    """A real run whose last stage is cut into tiles: events within its iterations, in order."""
+    from style_core.job import Job
+
+    heard = []
+    job = Job(content_image, style_image, {"size": 160, "start_size": 160, "steps": 2, "tile_size": 64})
+    [stage] = job.plan.stages
+    assert len(stage.tiles) > 2
+    events = [event for event in job.run(partway=heard.append) if hasattr(event, "within")]
+    assert len(heard) == 2 * len(stage.tiles)  # the gathering pass, then each tile but the last, per iteration
+    assert all(0 < event.within < 1 and event.preview is None for event in heard)
+    fractions = [event.fraction for event in sorted(heard + events, key=lambda event: event.elapsed)]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
