@@ -44,6 +44,9 @@ INTERRUPT = REPO / "tests" / "gimp" / "interrupt.py"
 GIMP_TIMEOUT_S = 900
 BATCH = ["gimp-console-3.0", "-i", "-n", "--batch-interpreter=python-fu-eval", "-b", "-", "--quit"]
 PLUGIN_MODULES = ("arguments", "engine", "protocol")
+#: Where the test venv's dependencies come from: .venv's packages, its links resolved (a worktree's
+#: .venv may be a link to another checkout's), so that GIMP's tree can bind them at the same path.
+DEPENDENCIES = Path(sysconfig.get_paths()["purelib"]).resolve()
 #: The palettes of the two paintings the regions test tells apart.
 WARM = ((200, 40, 20), (250, 180, 30), (120, 20, 10))
 COLD = ((20, 60, 190), (40, 180, 170), (10, 20, 80))
@@ -83,7 +86,7 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     run([sys.executable, "-m", "venv", "--without-pip", folder])
     python = folder / "bin" / "python"
     purelib = Path(run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    (purelib / "style_core_test_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (purelib / "style_core_test_dependencies.pth").write_text(f"{DEPENDENCIES}\n")
     run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel])
     return folder
 
@@ -346,7 +349,7 @@ def play_scenarios(profile: Path, params: dict[str, str], engine_python: Path, c
     env = os.environ | {
         "GIMP3_DIRECTORY": str(profile),
         "STYLE_CORE_PYTHON": str(engine_python),
-        "STYLE_CORE_GIMP_BIND": str(cwd),
+        "STYLE_CORE_GIMP_BIND": f"{cwd}:{DEPENDENCIES}",
     }
     env.pop("STYLE_CORE_WEIGHTS", None)  # the plug-in passes what engine.json says
     done = subprocess.run(
