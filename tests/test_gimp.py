@@ -41,9 +41,10 @@ REPO = Path(__file__).resolve().parent.parent
 PLUGIN_SOURCE = REPO / "style_core" / "gimp_plugin"
 SCENARIOS = REPO / "tests" / "gimp" / "scenarios.py"
 INTERRUPT = REPO / "tests" / "gimp" / "interrupt.py"
+SLOW = REPO / "tests" / "gimp" / "slow.py"
 GIMP_TIMEOUT_S = 900
 BATCH = ["gimp-console-3.0", "-i", "-n", "--batch-interpreter=python-fu-eval", "-b", "-", "--quit"]
-PLUGIN_MODULES = ("arguments", "engine", "protocol")
+PLUGIN_MODULES = ("arguments", "engine", "protocol", "clock")
 #: Where the test venv's dependencies come from: .venv's packages, its links resolved (a worktree's
 #: .venv may be a link to another checkout's), so that GIMP's tree can bind them at the same path.
 DEPENDENCIES = Path(sysconfig.get_paths()["purelib"]).resolve()
@@ -129,7 +130,8 @@ def test_the_wheel_holds_the_plugin(wheel: Path):
 
 def test_the_venv_imports_style_core_from_the_wheel(venv: Path):
     command = [venv / "bin" / "python", "-c", "import style_core; print(style_core.__file__)"]
-    done = run(command, cwd=venv)  # not the checkout, whose style_core `-c` would import first
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    done = run(command, cwd=venv, env=env)  # not the checkout, whose style_core `-c` would import first
     assert Path(done.stdout.strip()).is_relative_to(venv)
 
 
@@ -207,6 +209,8 @@ def test_mnemonics_are_unique_and_as_many_as_letters_allow(plugin):
     assert len(keys) == len(set(keys)) and not set(keys) & set(arguments.RESERVED_MNEMONICS)
     assert all(nick.replace("_", "") == label for label, nick in labelled.items())
     assert all(a.nick == labelled[a.label] for a in built)
+    # GIMP checks the widgets it makes for the settings (not the style slots' own): each has one.
+    assert all("_" in a.nick for a in built if not a.slot), [a.nick for a in built if not a.slot]
     assert arguments.mnemonics(["Style image", "Style image 2", "Size"], reserved="") == [
         "_Style image",
         "Style _image 2",
@@ -231,7 +235,7 @@ def test_engine_options_pass_only_what_changed(plugin):
     ]  # fmt: skip
     # With masks the weights divide the regions (see regions.py): no blend for the engine.
     assert "--style-blend" not in arguments.engine_options(built, schema, values, 640, blend=False)
-    assert arguments.styles(values | {"style-weight": 0.0}) == [arguments.Style("/b.png", 2.5, None, 2)]
+    assert arguments.styles(values | {"style-weight": 0.0}) == [arguments.Style("/b.png", 2.5, None, 2, name="b")]
     with pytest.raises(arguments.InvalidValue, match="'Style layers': there is no layer 'relu9_9'"):
         arguments.engine_options(built, schema, values | {"style-layers": "relu9_9"}, 640, blend=True)
 
@@ -278,6 +282,60 @@ def test_estimate_grows_with_size_and_quality(plugin):
     assert config.timing["startup_s"] < refine < config.estimate_seconds("balanced", 20, 1024, 768)
 
 
+def test_the_first_status_line_says_the_dialogs_estimate(plugin):
+    """One estimator: the run's clock starts from the dialog's estimate (the same function), and a
+    first record whose own estimate is far off moves it little."""
+    config = plugin.engine.EngineConfig.load(plugin.folder)
+    estimate = config.estimate_seconds("balanced", 0, 1024, 768)
+    clock = plugin.clock.RunClock(estimate, now=100.0)
+    assert clock.status(100.0).endswith(f"about {plugin.protocol.format_seconds(estimate)} left")
+    first = {"stage": 1, "num_stages": 5, "width": 181, "height": 136, "fraction": 0.004, "eta": 3 * estimate}
+    clock.hear(first, now=104.0)
+    assert clock.left(104.0) == pytest.approx(estimate - 4.0, rel=0.05)
+    assert "stage 1/5 (181x136) · 0% of the work done · 0:04 so far" in clock.status(104.5)
+
+
+def test_the_clock_ticks_every_second_while_the_engine_is_silent(plugin):
+    clock = plugin.clock.RunClock(300.0, now=0.0)
+    clock.hear({"stage": 5, "num_stages": 5, "width": 2000, "height": 1500, "fraction": 0.5, "eta": 300.0}, 0.0)
+    lines = [clock.status(float(second)) for second in range(4)]
+    assert [line.split(" · ")[-2:] for line in lines] == [
+        ["0:00 so far", "about 5:00 left"],
+        ["0:01 so far", "about 4:59 left"],
+        ["0:02 so far", "about 4:58 left"],
+        ["0:03 so far", "about 4:57 left"],
+    ]
+    assert "50% of the work done" in lines[0] and "step" not in lines[0]
+
+
+def simulated_run(clock_module, prior: float, true_total: float, records_every: float) -> list[tuple[float, float]]:
+    """(second, time left shown) of a run that takes ``true_total`` s (its first 10% starting up)
+    whose engine's own estimate is wild at first (3x) and right by the end."""
+    clock = clock_module.RunClock(prior, now=0.0)
+    shown, next_record, startup = [], records_every, 0.1 * true_total
+    for second in range(int(true_total)):
+        if second >= startup and second >= next_record:
+            fraction = (second - startup) / (true_total - startup)
+            noise = 1 + 2 * (1 - fraction) ** 4
+            clock.hear({"stage": 1, "num_stages": 1, "width": 9, "height": 9, "fraction": fraction,
+                        "eta": (true_total - second) * noise}, float(second))  # fmt: skip
+            next_record = second + records_every
+        shown.append((float(second), clock.left(float(second))))
+    return shown
+
+
+@pytest.mark.parametrize(("prior", "true_total"), [(600.0, 900.0), (900.0, 600.0), (300.0, 1200.0)])
+def test_the_time_left_narrows_and_never_jumps_up(plugin, prior, true_total):
+    shown = simulated_run(plugin.clock, prior, true_total, records_every=7.0)
+    for (_, before), (_, after) in itertools.pairwise(shown):  # second by second
+        assert after <= before + 0.01 * max(before, 60.0) + 1e-9
+    for (start, before), (end, after) in itertools.combinations(shown, 2):
+        if end - start <= 30:
+            assert after < 1.5 * before + 1.0, (start, before, end, after)
+    for second, left in shown[int(0.8 * true_total) :]:  # the last fifth: close to the truth
+        assert abs(left - (true_total - second)) <= 0.1 * true_total, (second, left)
+
+
 def test_a_missing_engine_json_says_how_to_install(plugin, tmp_path: Path):
     with pytest.raises(plugin.engine.PluginError, match="style-core gimp install"):
         plugin.engine.EngineConfig.load(str(tmp_path))
@@ -322,6 +380,9 @@ def scenario_inputs(base: Path, engine_json: Path, engine_python: Path) -> dict[
     interrupting = base / "interrupting-python"
     interrupting.write_text(f'#!/bin/sh\nexec /usr/bin/env python3 {INTERRUPT} {engine_python} "$@"\n')
     interrupting.chmod(0o755)
+    slow = base / "slow-python"
+    slow.write_text(f'#!/bin/sh\nexec /usr/bin/env python3 {SLOW} {engine_python} "$@"\n')
+    slow.chmod(0o755)
     names = (
         "content-rgb",
         "content-rgba",
@@ -340,6 +401,7 @@ def scenario_inputs(base: Path, engine_json: Path, engine_python: Path) -> dict[
         "missing": str(base / "no-such-painting.png"),
         "engine_json": str(engine_json),
         "interrupting_python": str(interrupting),
+        "slow_python": str(slow),
     }
 
 
@@ -431,6 +493,8 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
         if spec["per_style"]:  # one weight per style slot, beside its file and region
             for suffix in ("", "-2", "-3"):
                 assert arguments[f"style-file{suffix}"]["type"] == "GFile"
+                assert arguments[f"style-image{suffix}"]["type"] == "GimpImage"
+                assert arguments[f"style-layer{suffix}"]["type"] == "GimpLayer"
                 assert arguments[f"style-region{suffix}"]["type"] == "GimpChannel"
                 weight = arguments[f"style-weight{suffix}"]
                 assert weight["nick"].replace("_", "").startswith(spec["label"])
@@ -460,7 +524,9 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
             assert argument["type"] == "gchararray"
             assert argument["default_value"] == " ".join(spec["default"])
     plugin_own = {"run-mode", "image", "drawables", "preview"} | {
-        f"style-{what}{suffix}" for what in ("file", "weight", "region") for suffix in ("", "-2", "-3")
+        f"style-{what}{suffix}"
+        for what in ("file", "image", "layer", "weight", "region")
+        for suffix in ("", "-2", "-3")
     }
     assert set(arguments) == plugin_own, "arguments that are neither settings nor the plug-in's own"
     refine = {a["name"]: a for a in procedures[REFINE]["arguments"]}
@@ -670,3 +736,67 @@ def test_a_run_cancelled_after_its_preview_leaves_no_trace(gimp_results):
     record = scenario(gimp_results, "cancelled")
     assert record["status"] == "cancel", record["message"]
     assert_image_unchanged(record)
+
+
+@pytest.mark.gimp
+@pytest.mark.parametrize(("name", "layer_name"), [("open_image", "Style: style"), ("open_layer", "Style: starry")])
+def test_a_painting_from_an_open_image_or_layer(gimp_results, name, layer_name):
+    """No file: the style is an open image (as it shows) or one of its layers, through the PDB."""
+    record = scenario(gimp_results, name)
+    assert record["status"] == "success", record["message"]
+    [layer] = new_layers(record)
+    assert layer["name"] == layer_name
+    before, result = load(record["source_before"]), load(record["result_png"])
+    opaque = before[..., 3] > 0
+    change = np.abs(result[..., :3].astype(int) - before[..., :3].astype(int))[opaque].mean()
+    assert change > 5, f"the result barely differs from the source (mean change {change:.2f})"
+    # The same painting as the file the 'rgba' scenario paints with, so much the same result.
+    from_file = load(gimp_results["rgba"]["result_png"]).astype(int)
+    assert np.abs(result.astype(int) - from_file)[opaque].mean() < 3
+
+
+@pytest.mark.gimp
+def test_the_clock_ticks_every_second_while_the_engine_is_silent_and_counts_the_work(gimp_results):
+    """Records held back 2.5 s each: the progress is still told something every second, its clock
+    says one more second each time, its bar (the work done) never goes back, and the image is not
+    touched until the result is added."""
+    record = scenario(gimp_results, "cadence")
+    updates = record["updates"]
+    times = [update[0] for update in updates]
+    assert times[-1] > 7  # three records held back 2.5 s each
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert max(gaps) < 1.5, gaps
+    so_far = [re.search(r"(\d+):(\d\d) so far", update[2]) for update in updates]
+    seconds = [int(m.group(1)) * 60 + int(m.group(2)) for m in so_far if m]
+    assert len(seconds) >= len(updates) - 1 and seconds == sorted(seconds) and seconds[-1] >= 7
+    fractions = [update[1] for update in updates if update[1] is not None]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any("% of the work done" in update[2] for update in updates)
+    assert not any(re.search(r"\bstep \d", update[2]) for update in updates)
+    first = next(update[2] for update in updates if "so far" in update[2])
+    assert first.endswith(" left") and first.startswith("starting the engine")
+    assert {update[3] for update in updates[:-1]} == {record["layers_before"]}  # nothing added while it runs
+    assert record["pictures"] and record["layers_after"] == record["layers_before"] + 1
+
+
+@pytest.mark.gimp
+def test_the_preview_paints_a_small_draft_in_seconds_and_leaves_the_image_alone(gimp_results):
+    record = scenario(gimp_results, "draft")
+    draft = load(record["draft"])
+    width, height = record["layer_size"]
+    assert max(draft.shape[:2]) == record["draft_side"] < max(width, height)
+    assert draft.shape[1] / draft.shape[0] == pytest.approx(width / height, rel=0.02)
+    assert draft[..., :3].std() > 5  # a picture, not a blank
+    assert record["after"] == record["before"] and not record["dirty_after"]
+    assert record["seconds"] < 60  # a few seconds on a desktop; generous for a loaded test machine
+
+
+@pytest.mark.gimp
+def test_a_cancelled_run_keeps_an_unsaved_image_marked_changed_and_as_it_was(gimp_results):
+    """The image is not touched while the engine runs, so its undo history and change mark are its
+    own: an image with unsaved changes stays marked changed, with no layer or pixel added."""
+    record = scenario(gimp_results, "modified_cancelled")
+    assert record["status"] == "cancel", record["message"]
+    assert record["dirty_before"] and record["dirty_after"]
+    assert record["after"] == record["before"] and record["leftover_images"] == 0
+    assert np.array_equal(load(record["visible_after"]), load(record["visible_before"]))

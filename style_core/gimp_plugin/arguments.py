@@ -8,8 +8,9 @@ with the schema's label, help, range, step, default, choice labels and meaning o
 - a ``choice`` is a choice argument whose labels are the schema's;
 - a list of layer names (``layers``) is a string argument: the names separated by spaces or commas;
 - a setting with one value per style image (``per_style``: ``style_blend``) is one argument per
-  style slot, beside that slot's file and region: ``style-file``/``style-weight``/``style-region``,
-  then the same with ``-2`` and ``-3``.
+  style slot, beside that slot's painting and region: ``style-file``/``style-image``/``style-layer``
+  (the painting as a file, an open image or a layer: the first of layer, image, file that is
+  set), ``style-weight``, ``style-region``; then the same with ``-2`` and ``-3``.
 
 The plug-in's own change is :func:`overrides`, with its reason; there is no second list of
 settings. Only settings that differ from the schema's defaults are passed to the engine, which
@@ -29,8 +30,9 @@ from typing import Any
 SCHEMA_FILE = "schema.json"
 #: Style images the dialog offers (each with its weight and region).
 STYLE_SLOTS = 3
-#: Letters the dialog's own buttons use as mnemonics (_Help, _Reset, _Cancel, _OK).
-RESERVED_MNEMONICS = "hrco"
+#: Letters the dialog's own buttons use as mnemonics (_Help, _Reset, _Cancel, _OK, _Load Saved
+#: Settings, _Save Settings).
+RESERVED_MNEMONICS = "hrcols"
 MORE_STYLES = "More styles"
 REGION_HELP = (
     "A channel (a saved selection) where this style paints, within the selection; none: the part of the "
@@ -45,7 +47,8 @@ class Argument:
 
     Attributes:
         name: the argument's name: the setting's with dashes, and ``-N`` for style slot N > 1.
-        kind: ``int``, ``float``, ``choice``, ``string``, ``file``, ``channel`` or ``boolean``.
+        kind: ``int``, ``float``, ``choice``, ``string``, ``file``, ``image``, ``layer``, ``channel``
+            or ``boolean``.
         label: the dialog's label, without a mnemonic (see :attr:`nick`).
         help: the tooltip and the procedure browser's text.
         tier: ``basic`` (always shown) or ``advanced`` (in the collapsed Advanced section).
@@ -77,16 +80,15 @@ class Argument:
 
 @dataclass(frozen=True)
 class Style:
-    """A chosen style image: its file, its weight, its region (a channel, or None) and its slot."""
+    """A chosen painting: a file's ``path`` or an open ``source`` (a Gimp.Image or a layer), its
+    ``name``, its weight, its region (a channel, or None) and its slot."""
 
-    path: str
+    path: str | None
     weight: float
     region: Any = None
     slot: int = 1
-
-    @property
-    def name(self) -> str:
-        return os.path.splitext(os.path.basename(self.path))[0]
+    source: Any = None
+    name: str = ""
 
 
 def load_schema(folder: str) -> dict[str, dict[str, Any]]:
@@ -146,7 +148,7 @@ def overrides(schema: dict[str, dict[str, Any]], max_size: int, device: str) -> 
             "default": 0,
             "maximum": max_size,
             "help": explained(schema["size"], f", at most {max_size} px on this computer's {device}")
-            + "; the result is scaled to fit the layer",
+            + "; the result is scaled to fit the layer, or the selection's box",
         },
     }
 
@@ -163,10 +165,22 @@ def style_arguments(blend: dict[str, Any]) -> list[Argument]:
             Argument(
                 f"style-file{suffix}", "file", numbered("Style image", slot), f"A painting whose style to use{optional}"
             ),
+            Argument(
+                f"style-image{suffix}",
+                "image",
+                numbered("Or open", slot),
+                f"An open image whose style to use, as it shows (instead of a file){optional}",
+            ),
+            Argument(
+                f"style-layer{suffix}",
+                "layer",
+                numbered("Or layer", slot),
+                f"A layer of an open image whose style to use (instead of an image or a file){optional}",
+            ),
             replace(weight, name=f"style-weight{suffix}", label=numbered(weight.label, slot)),
             Argument(f"style-region{suffix}", "channel", numbered("Region", slot), REGION_HELP),
         ]
-        result[-3:] = [replace(argument, slot=slot) for argument in result[-3:]]
+        result[-5:] = [replace(argument, slot=slot) for argument in result[-5:]]
     return result
 
 
@@ -174,8 +188,9 @@ def preview_argument() -> Argument:
     return Argument(
         "preview",
         "boolean",
-        "Show the picture forming in a preview layer",
-        "Update a preview layer above the source while painting; it is removed at the end",
+        "Show the picture forming",
+        "Show the picture as it forms in the progress window (interactive runs); the image is not touched "
+        "until the result is added",
         default=True,
     )
 
@@ -212,12 +227,19 @@ def sections(arguments: list[Argument]) -> dict[str, list[str]]:
 
 
 def nicks(arguments: list[Argument]) -> dict[str, str]:
-    """Each label of the dialog, section titles included, with its mnemonic."""
+    """Each label of the dialog, section titles included, with its mnemonic.
+
+    GIMP checks the mnemonics of the widgets it makes for the settings (and warns on its console
+    of any missing or repeated), so their labels choose first, in the dialog's order; then the
+    style slots' widgets (the plug-in's own: more labels than letters) take what is left.
+    """
     by_name = {a.name: a for a in arguments}
-    labels = []
+    labels, own = [], set()
     for title, names in sections(arguments).items():
         labels += ([title] if title and names else []) + [by_name[name].label for name in names]
-    return dict(zip(labels, mnemonics(labels), strict=True))
+        own |= {title} - {""} | {by_name[name].label for name in names if by_name[name].slot}
+    ordered = [label for label in labels if label not in own] + [label for label in labels if label in own]
+    return dict(zip(ordered, mnemonics(ordered, first=len(labels) - len(own)), strict=True))
 
 
 def with_nicks(arguments: list[Argument]) -> list[Argument]:
@@ -225,12 +247,13 @@ def with_nicks(arguments: list[Argument]) -> list[Argument]:
     return [replace(a, nick=labelled[a.label]) for a in arguments]
 
 
-def mnemonics(labels: list[str], reserved: str = RESERVED_MNEMONICS) -> list[str]:
+def mnemonics(labels: list[str], reserved: str = RESERVED_MNEMONICS, first: int | None = None) -> list[str]:
     """Each label with a mnemonic (``_``) unique among ``labels`` and ``reserved``.
 
     In the dialog's order each label takes its first free letter, preferring one that starts a
     word; then labels left without one get one by augmenting paths where possible, so that as
-    many labels as possible have one (a maximum matching of labels to letters and digits).
+    many labels as possible have one (a maximum matching of labels to letters and digits). With
+    ``first``, the first ``first`` labels are matched before the others (who keep theirs).
     """
     texts = [label.replace("_", "__") for label in labels]
     starts = [{m.start() for m in re.finditer(r"\b\w", text)} for text in texts]
@@ -250,12 +273,14 @@ def mnemonics(labels: list[str], reserved: str = RESERVED_MNEMONICS) -> list[str
                 return True
         return False
 
-    for index in range(len(texts)):  # first come, first served: each takes its first free key
-        free = [key for key in preferred[index] if key not in reserved and key not in owner]
-        if free:
-            owner[free[0]] = index
-    for index in set(range(len(texts))) - set(owner.values()):  # then make room where it can
-        augment(index, set())
+    cut = len(texts) if first is None else first
+    for group in (range(cut), range(cut, len(texts))):
+        for index in group:  # first come, first served: each takes its first free key
+            free = [key for key in preferred[index] if key not in reserved and key not in owner]
+            if free:
+                owner[free[0]] = index
+        for index in sorted(set(group) - set(owner.values())):  # then make room where it can
+            augment(index, set())
     result = list(texts)
     for key, index in owner.items():
         text = texts[index]
@@ -303,14 +328,38 @@ def output_dimensions(width: int, height: int, side: int) -> tuple[int, int]:
 
 
 def styles(values: dict[str, Any]) -> list[Style]:
-    """The chosen style images: slots with a file and a weight above 0."""
+    """The chosen paintings: slots with a layer, an open image or a file (the first set, in that
+    order) and a weight above 0. Layers and images are named by ``get_name()``."""
     chosen = []
     for slot in range(1, STYLE_SLOTS + 1):
         suffix = slot_suffix(slot)
-        path, weight = values.get(f"style-file{suffix}"), values.get(f"style-weight{suffix}", 1.0)
-        if path and weight > 0:
-            chosen.append(Style(path, weight, values.get(f"style-region{suffix}"), slot))
+        weight, region = values.get(f"style-weight{suffix}", 1.0), values.get(f"style-region{suffix}")
+        source = values.get(f"style-layer{suffix}") or values.get(f"style-image{suffix}")
+        path = values.get(f"style-file{suffix}")
+        if weight <= 0 or not (source or path):
+            continue
+        if source is not None:
+            name = os.path.splitext(source.get_name())[0]
+            chosen.append(Style(None, weight, region, slot, source=source, name=name))
+        else:
+            chosen.append(Style(path, weight, region, slot, name=os.path.splitext(os.path.basename(path))[0]))
     return chosen
+
+
+def values_of(config: Any, arguments: list[Argument]) -> dict[str, Any]:
+    """A Gimp.ProcedureConfig's values by argument name; files as local paths (None when unset).
+
+    Raises :class:`InvalidValue` for a file that is not on this computer's disk.
+    """
+    values = {}
+    for argument in arguments:
+        value = config.get_property(argument.name)
+        if argument.kind == "file" and value is not None:
+            if value.get_path() is None:
+                raise InvalidValue(f"The style image {value.get_uri()} is not a local file: save a copy on disk.")
+            value = value.get_path()
+        values[argument.name] = value
+    return values
 
 
 def _number(value: float) -> str:

@@ -7,6 +7,9 @@
   image, else the image's folder, else the Pictures folder.
 - The meaning of 0 (size, iterations) is written under the field, as the schema says it (``zero``).
 - The estimated time, from the timings measured at install, follows the settings as they change.
+- Each style may instead be an open image (as it shows) or a layer of one, on a row below its file.
+- Preview paints a small draft (:func:`painting.draft`, a few seconds) with the chosen settings
+  and shows it in the dialog; the image is not touched.
 - Advanced settings sit in a collapsed section, the second and third style in another.
 - Refining has its own small dialog: the iterations, the preview and the estimate.
 """
@@ -15,15 +18,17 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
 import arguments as args
+import painting
 import protocol
-from engine import EngineConfig
+from engine import Cancelled, EngineConfig, PluginError
 from gi.repository import GdkPixbuf, Gimp, GimpUi, GLib, Gtk
 from painting import Request
-from progress import TITLE
+from progress import TITLE, picture
 from regions import selection_bounds
 
 PREVIEW_SIDE = 160
@@ -103,6 +108,144 @@ class StyleChooser:
         chooser.set_preview_widget_active(True)
 
 
+class OpenChooser:
+    """The open images and their layers (and none) in one list, kept in step with the config's
+    image and layer arguments: choosing one clears the other."""
+
+    def __init__(self, config: Gimp.ProcedureConfig, image: args.Argument, layer: args.Argument) -> None:
+        self.config, self.image, self.layer = config, image.name, layer.name
+        self.entries: list[tuple[str, Any]] = [("", None)]
+        self.combo = Gtk.ComboBoxText()
+        self.combo.append_text("(none: the file above)")
+        for opened in Gimp.get_images():
+            self.entries.append((self.image, opened))
+            self.combo.append_text(f"{opened.get_name()}-{opened.get_id()}")
+            for item in opened.get_layers():
+                self.entries.append((self.layer, item))
+                self.combo.append_text(f"    layer '{item.get_name()}'")
+        self.combo.set_tooltip_text(f"{image.help}; or {layer.help[0].lower()}{layer.help[1:]}")
+        self._show()
+        self.combo.connect("changed", self._on_changed)
+        for name in (self.image, self.layer):
+            config.connect(f"notify::{name}", lambda *_: self._show())
+        label = Gtk.Label.new_with_mnemonic(image.nick)
+        label.set_mnemonic_widget(self.combo)
+        self.widget = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=6)
+        self.widget.pack_start(label, False, False, 0)
+        self.widget.pack_start(self.combo, True, True, 0)
+        self.widget.show_all()
+
+    def _show(self) -> None:
+        chosen = self.config.get_property(self.layer) or self.config.get_property(self.image)
+        index = next(
+            (i for i, (_, item) in enumerate(self.entries) if chosen is not None and item is not None
+             and item.get_id() == chosen.get_id()),
+            0,
+        )  # fmt: skip
+        if self.combo.get_active() != index:
+            self.combo.set_active(index)
+
+    def _on_changed(self, combo: Gtk.ComboBoxText) -> None:
+        name, item = self.entries[max(0, combo.get_active())]
+        for argument in (self.image, self.layer):
+            wanted = item if argument == name else None
+            if self.config.get_property(argument) != wanted:
+                self.config.set_property(argument, wanted)
+
+
+class DraftProgress:
+    """The Preview button's run: its status in a label of the dialog; the button stops it."""
+
+    shows_pictures = False
+
+    def __init__(self, button: Gtk.Button, label: Gtk.Label) -> None:
+        self.button, self.label, self.stopped = button, label, False
+        self.handler = button.connect("clicked", self._on_stop)
+        button.set_label("Stop the preview")
+
+    def _on_stop(self, *_: object) -> None:
+        self.stopped = True
+
+    def pump(self) -> None:
+        while Gtk.events_pending():
+            Gtk.main_iteration_do(False)
+
+    def update(self, fraction: float | None, text: str) -> None:
+        self.label.set_text(f"Preview: {text}")
+        self.pump()
+
+    def pulse(self) -> None:
+        self.pump()
+
+    def show_picture(self, path: str) -> None:
+        """Only the finished draft is shown."""
+
+    def check(self) -> None:
+        self.pump()
+        if self.stopped:
+            raise Cancelled
+
+    def close(self) -> None:
+        self.button.disconnect(self.handler)
+        self.button.set_label("Preview")
+
+
+def add_preview(
+    dialog: GimpUi.ProcedureDialog,
+    config: Gimp.ProcedureConfig,
+    arguments: list[args.Argument],
+    schema: dict[str, dict[str, Any]],
+    engine: EngineConfig,
+    image: Gimp.Image,
+    layer: Gimp.Layer,
+) -> str:
+    """A Preview button, its status line and the draft it paints (see :func:`painting.draft`)."""
+    box = dialog.fill_box("preview-box", [])
+    box.set_spacing(6)
+    row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)
+    button = Gtk.Button.new_with_label("Preview")
+    button.set_tooltip_text(
+        f"Paint a small draft (at most {painting.DRAFT_SIDE} px) with these settings, to see the look first"
+    )
+    status = Gtk.Label(xalign=0.0)
+    status.set_line_wrap(True)
+    status.set_max_width_chars(60)
+    row.pack_start(button, False, False, 0)
+    row.pack_start(status, True, True, 0)
+    shown = Gtk.Image()
+    box.pack_start(row, False, False, 0)
+    box.pack_start(shown, False, False, 0)
+    box.show_all()
+    labels = {name: spec["label"] for name, spec in schema.items()}
+    running = False
+
+    def on_preview(_: Gtk.Button) -> None:
+        nonlocal running
+        if running:  # the click that stops it is the DraftProgress's
+            return
+        running = True
+        progress = DraftProgress(button, status)
+        try:
+            with tempfile.TemporaryDirectory(prefix="style-core-gimp-draft-") as folder:
+                request = painting.paint_request(
+                    image, layer, arguments, schema, engine, args.values_of(config, arguments)
+                )
+                path = f"{folder}/draft.png"
+                painting.draft(request, engine, labels, progress, path)
+                shown.set_from_pixbuf(picture(path, PREVIEW_SIDE * 2))
+                status.set_text("Preview: a draft at a small size; the result is painted at full size.")
+        except Cancelled:
+            status.set_text("Preview stopped.")
+        except (PluginError, args.InvalidValue) as exc:
+            status.set_text(str(exc))
+        finally:
+            progress.close()
+            running = False
+
+    button.connect("clicked", on_preview)
+    return "preview-box"
+
+
 def clear_button(tooltip: str, config: Gimp.ProcedureConfig, name: str) -> Gtk.Button:
     """A button that sets the argument ``name`` to None."""
     button = Gtk.Button.new_from_icon_name("edit-clear", Gtk.IconSize.BUTTON)
@@ -126,13 +269,22 @@ def number_widget(dialog: GimpUi.ProcedureDialog, argument: args.Argument) -> Gt
 
 
 def estimate_line(
-    engine: EngineConfig, width: int, height: int, side: int, quality: str, steps: int, refine: bool = False
+    engine: EngineConfig,
+    width: int,
+    height: int,
+    side: int,
+    quality: str,
+    steps: int,
+    refine: bool = False,
+    selected: bool = False,
 ) -> str:
-    """The line under the settings: the size the engine paints a ``width`` x ``height`` area at
-    (long side ``side``) and about how long it takes here."""
+    """The line under the settings: the size the engine paints a ``width`` x ``height`` area (the
+    layer, or with ``selected`` the selection's box) at (long side ``side``) and about how long it
+    takes here: the estimate the run's clock starts from."""
     out_width, out_height = args.output_dimensions(width, height, side)
     seconds = engine.estimate_seconds(quality, steps, out_width, out_height, refine)
-    scaled = " (the result is scaled to fit the layer)" if side != max(width, height) else ""
+    fitted = "the selection's box" if selected else "the layer"
+    scaled = f" (the result is scaled to fit {fitted})" if side != max(width, height) else ""
     return (
         f"Paints {out_width}x{out_height} px{scaled}: about <b>{protocol.format_seconds(seconds)}</b> on this "
         f"computer's {engine.device_kind} (estimated from a test run at install time)."
@@ -168,12 +320,14 @@ def run_dialog(
     procedure: Gimp.Procedure,
     config: Gimp.ProcedureConfig,
     arguments: list[args.Argument],
+    schema: dict[str, dict[str, Any]],
     engine: EngineConfig,
     image: Gimp.Image,
     layer: Gimp.Layer,
 ) -> bool:
     """Show the painting dialog; True when the person pressed OK (the config then holds their values)."""
     _, _, width, height = selection_bounds(image, layer)
+    selected = not Gimp.Selection.is_empty(image)
     dialog = GimpUi.ProcedureDialog.new(procedure, config, TITLE)
     by_name = {a.name: a for a in arguments}
     folder = start_folder(config, image)
@@ -181,16 +335,28 @@ def run_dialog(
     nicks = args.nicks(arguments)
 
     def style_row(slot: int) -> str:
+        """The slot's painting (a file, or an open image or layer), weight and region: the plug-in's
+        own widgets (GIMP's would each need a mnemonic of their own, and letters run out)."""
         suffix = args.slot_suffix(slot)
-        number_widget(dialog, by_name[f"style-weight{suffix}"]).set_size_request(WEIGHT_WIDTH, -1)
-        row = dialog.fill_box(f"style-row{suffix}", [f"style-weight{suffix}", f"style-region{suffix}"])
+        weight = by_name[f"style-weight{suffix}"]
+        spin = GimpUi.prop_scale_entry_new(config, weight.name, weight.nick, 1.0, False, 0.0, 0.0)
+        spin.set_increments(weight.step, weight.step * 10)
+        spin.set_digits(max(0, -math.floor(math.log10(weight.step))))
+        spin.set_size_request(WEIGHT_WIDTH, -1)
+        region = by_name[f"style-region{suffix}"]
+        regions = GimpUi.prop_drawable_chooser_new(config, region.name, region.nick)
+        row = dialog.fill_box(f"style-row{suffix}", [])
         row.set_orientation(Gtk.Orientation.HORIZONTAL)
         row.set_spacing(12)
         chooser = StyleChooser(config, by_name[f"style-file{suffix}"], folder)
-        row.pack_start(chooser.widget, True, True, 0)
-        row.reorder_child(chooser.widget, 0)
-        row.pack_start(clear_button("No region: paint the rest", config, f"style-region{suffix}"), False, False, 0)
-        return f"style-row{suffix}"
+        for widget in (chooser.widget, spin, regions):
+            row.pack_start(widget, widget is chooser.widget, True, 0)
+        row.pack_start(clear_button("No region: paint the rest", config, region.name), False, False, 0)
+        opened = OpenChooser(config, by_name[f"style-image{suffix}"], by_name[f"style-layer{suffix}"])
+        slot_box = dialog.fill_box(f"style-slot{suffix}", [f"style-row{suffix}"])
+        slot_box.pack_start(opened.widget, False, False, 0)
+        slot_box.show_all()
+        return f"style-slot{suffix}"
 
     def section(title: str, names: list[str]) -> str:
         section_id = title.lower().replace(" ", "-")
@@ -202,7 +368,8 @@ def run_dialog(
 
     def estimate() -> str:
         side = args.paint_size(config.get_property("size"), width, height, engine.max_size)
-        line = estimate_line(engine, width, height, side, config.get_property("quality"), config.get_property("steps"))
+        quality, steps = config.get_property("quality"), config.get_property("steps")
+        line = estimate_line(engine, width, height, side, quality, steps, selected=selected)
         regions = [config.get_property(f"style-region{args.slot_suffix(s)}") for s in range(1, args.STYLE_SLOTS + 1)]
         return line.replace("Paints", "Paints at most", 1) if any(regions) else line
 
@@ -212,6 +379,7 @@ def run_dialog(
             style_row(1),
             *with_captions(dialog, arguments, basic),
             add_estimate(dialog, config, estimate),
+            add_preview(dialog, config, arguments, schema, engine, image, layer),
             section(args.MORE_STYLES, [style_row(slot) for slot in range(2, args.STYLE_SLOTS + 1)]),
             section(args.ADVANCED, with_captions(dialog, arguments, parts[args.ADVANCED])),
         ]

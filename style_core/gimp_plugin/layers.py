@@ -1,12 +1,14 @@
-"""Pixels in and out of GIMP: the files the engine reads, the preview, the result.
+"""Pixels in and out of GIMP: the files the engine reads, the pictures it writes, the result.
 
-The image is touched only twice, and leaves a trace only once:
+Pixels go through files the plug-in writes and reads itself (:func:`write_png`, GdkPixbuf),
+never through GIMP's file plug-ins: those show "Opening '…'" with GIMP's own Cancel in the image
+window (which kills the plug-in) and warn on GIMP's console when they end. A style image file
+the engine reads itself is handed over as it is (see ``painting``).
 
-- the preview layer (optional) is added, updated and removed with the undo stack frozen and the
-  image's clean state restored, so a cancelled or failed run leaves no undo step and does not mark
-  a clean image as changed;
-- the result is composed in a hidden image, then added as a new layer (or, when refining, written
-  into the result layer) in one undo step, once the engine's picture is on disk.
+The image is touched once: the result is composed in a hidden image, then added as a new layer
+(or, when refining, written into the result layer) in one undo step, once the engine's picture
+is on disk. Nothing is shown in the image while the engine runs (the progress window shows the
+picture forming), so a cancelled or failed run leaves no layer, undo step or change mark.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ from __future__ import annotations
 import array
 import contextlib
 import os
+import struct
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 from engine import PluginError
-from gi.repository import Gegl, Gimp, Gio
+from gi.repository import GdkPixbuf, Gegl, Gimp, Gio, GLib
 
 #: The parasite on a result layer that records how it was made (see ``painting``).
 RECIPE = "style-core-recipe"
-
-
-def gfile(path: str) -> Gio.File:
-    return Gio.File.new_for_path(path)
+#: Babl formats of 8-bit pixels, by whether they hold alpha, and PNG's colour types for them.
+FORMATS = {False: ("R'G'B' u8", 3, 2), True: ("R'G'B'A u8", 4, 6)}
 
 
 def normalise(layer: Gimp.Layer) -> None:
@@ -51,22 +53,51 @@ def scratch_image(
         scratch.delete()
 
 
+def write_png(pixels: bytes, width: int, height: int, alpha: bool, path: str) -> None:
+    """8-bit RGB(A) pixels, row by row, as a PNG file (written to a temporary name, then renamed)."""
+    _, channels, colour_type = FORMATS[alpha]
+    stride = width * channels
+    rows = b"".join(b"\x00" + pixels[row * stride : (row + 1) * stride] for row in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows, 3)) + chunk(b"IEND", b"")
+    partial = path + ".partial"
+    with open(partial, "wb") as file:
+        file.write(data)
+    os.replace(partial, path)
+
+
+def export_drawable(drawable: Gimp.Drawable, x: int, y: int, width: int, height: int, path: str) -> None:
+    """The drawable's own pixels (no mask, opacity or mode) in the rectangle, as an 8-bit PNG."""
+    alpha = drawable.has_alpha()
+    rect = Gegl.Rectangle.new(x, y, width, height)
+    pixels = drawable.get_buffer().get(rect, 1.0, FORMATS[alpha][0], Gegl.AbyssPolicy.NONE)
+    write_png(pixels, width, height, alpha, path)
+
+
 def export_area(layer: Gimp.Layer, area: Any, path: str) -> None:
-    """Write the area of the layer as an 8-bit RGB(A) PNG, whatever the image's type."""
-    with scratch_image(area.width, area.height) as scratch:
-        copy = Gimp.Layer.new_from_drawable(layer, scratch)
-        scratch.insert_layer(copy, None, 0)
-        normalise(copy)
-        copy.set_offsets(-area.x, -area.y)
-        copy.resize_to_image_size()
-        if not Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, scratch, gfile(path), None):
-            raise PluginError("GIMP could not export the layer for the engine.")
+    """Write the area of the layer (its own pixels) as an 8-bit RGB(A) PNG, whatever the image's type."""
+    export_drawable(layer, area.x, area.y, area.width, area.height, path)
+
+
+def export_visible(image: Gimp.Image, path: str) -> None:
+    """Write what ``image`` shows (its visible layers merged) as an 8-bit RGB(A) PNG."""
+    with scratch_image(image.get_width(), image.get_height()) as scratch:
+        visible = Gimp.Layer.new_from_visible(image, scratch, "visible")
+        scratch.insert_layer(visible, None, 0)
+        export_drawable(visible, 0, 0, visible.get_width(), visible.get_height(), path)
 
 
 def export_style(source: str, path: str) -> None:
-    """Read a style image with GIMP (any format GIMP opens) and write what it shows as an 8-bit RGB PNG."""
+    """Read a style image the engine can't (GIMP opens more formats) and write what it shows as a PNG.
+
+    Only for such files: GIMP's loader shows "Opening '…'" in the image window meanwhile.
+    """
     try:
-        loaded = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, gfile(source))
+        loaded = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(source))
     except Exception as exc:  # GLib.Error: GIMP's own message names the problem
         loaded, problem = None, f" ({getattr(exc, 'message', exc)})"
     else:
@@ -74,12 +105,36 @@ def export_style(source: str, path: str) -> None:
     if loaded is None:
         raise PluginError(f"GIMP can't open the style image '{source}'{problem}. Choose another image.")
     try:
-        with scratch_image(loaded.get_width(), loaded.get_height()) as scratch:
-            scratch.insert_layer(Gimp.Layer.new_from_visible(loaded, scratch, "style"), None, 0)
-            if not Gimp.file_save(Gimp.RunMode.NONINTERACTIVE, scratch, gfile(path), None):
-                raise PluginError(f"GIMP could not convert the style image '{source}' for the engine.")
+        export_visible(loaded, path)
     finally:
         loaded.delete()
+
+
+def load_picture(path: str) -> GdkPixbuf.Pixbuf:
+    """A PNG the engine wrote, read in this process (a :class:`PluginError` if it can't be)."""
+    try:
+        return GdkPixbuf.Pixbuf.new_from_file(path)
+    except GLib.Error as exc:
+        raise PluginError(f"The engine's picture {path} can't be read ({exc.message}).") from None
+
+
+def layer_from_png(image: Gimp.Image, path: str, name: str) -> Gimp.Layer:
+    """A new layer of ``image`` (not inserted) holding the 8-bit PNG at ``path``."""
+    picture = load_picture(path)
+    width, height, alpha = picture.get_width(), picture.get_height(), picture.get_has_alpha()
+    grey = image.get_base_type() == Gimp.ImageBaseType.GRAY  # the pixels are converted as they are set
+    kinds = {(False, False): "RGB_IMAGE", (False, True): "RGBA_IMAGE", (True, False): "GRAY_IMAGE"}
+    kind = getattr(Gimp.ImageType, kinds.get((grey, alpha), "GRAYA_IMAGE"))
+    layer = Gimp.Layer.new(image, name, width, height, kind, 100.0, Gimp.LayerMode.NORMAL)
+    row = width * FORMATS[alpha][1]
+    pixels = picture.read_pixel_bytes().get_data()
+    stride = picture.get_rowstride()
+    if stride != row:
+        pixels = b"".join(pixels[y * stride : y * stride + row] for y in range(height))
+    buffer = layer.get_buffer()
+    buffer.set(Gegl.Rectangle.new(0, 0, width, height), FORMATS[alpha][0], pixels)
+    buffer.flush()
+    return layer
 
 
 def write_mask(coverage: bytes, width: int, height: int, path: str) -> None:
@@ -98,24 +153,6 @@ def set_mask(layer: Gimp.Layer, coverage: bytes) -> None:
     mask.update(0, 0, layer.get_width(), layer.get_height())
 
 
-@contextlib.contextmanager
-def untracked(image: Gimp.Image) -> Iterator[None]:
-    """Changes that leave no undo step and, if the image was clean, leave it clean.
-
-    A frozen undo stack records nothing but still marks the image as changed, hence the
-    ``clean_all``. It runs only when the image was clean just before this change, so an edit the
-    person makes while the engine runs keeps the image marked as changed.
-    """
-    was_clean = not image.is_dirty()
-    image.undo_freeze()
-    try:
-        yield
-    finally:
-        image.undo_thaw()
-        if was_clean:
-            image.clean_all()
-
-
 def place(layer: Gimp.Layer, area: Any, x: int = 0, y: int = 0) -> bool:
     """Scale ``layer`` to the area (when the engine painted at another size) and put it over it, for a
     layer at ``x``, ``y``; True when it was scaled."""
@@ -128,52 +165,6 @@ def place(layer: Gimp.Layer, area: Any, x: int = 0, y: int = 0) -> bool:
 
 def insert_above(image: Gimp.Image, layer: Gimp.Layer, below: Gimp.Layer) -> None:
     image.insert_layer(layer, below.get_parent(), image.get_item_position(below))
-
-
-class Preview:
-    """One preview layer over the area of ``above``, its pixels replaced by each new preview; untracked."""
-
-    NAME = "Neural Style Transfer (preview)"
-
-    def __init__(self, image: Gimp.Image, above: Gimp.Layer, area: Any) -> None:
-        self.image, self.above, self.area = image, above, area
-        self.layer: Gimp.Layer | None = None
-
-    def show(self, path: str) -> None:
-        if not os.path.isfile(path):
-            return
-        with untracked(self.image):
-            if self.layer is None:
-                self.layer = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, self.image, gfile(path))
-                self.layer.set_name(self.NAME)
-                insert_above(self.image, self.layer, self.above)
-                place(self.layer, self.area, *self.above.get_offsets()[1:])
-                if self.area.cover is not None:
-                    set_mask(self.layer, self.area.cover)
-            else:
-                self._replace_pixels(path)
-        Gimp.displays_flush()
-
-    def _replace_pixels(self, path: str) -> None:
-        width, height = self.area.width, self.area.height
-        loaded = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, gfile(path))
-        try:
-            loaded.undo_disable()
-            loaded.scale(width, height)
-            rect = Gegl.Rectangle.new(0, 0, width, height)
-            target = self.layer.get_buffer()
-            loaded.get_layers()[0].get_buffer().copy(rect, Gegl.AbyssPolicy.NONE, target, rect)
-            target.flush()
-            self.layer.update(0, 0, width, height)
-        finally:
-            loaded.delete()
-
-    def remove(self) -> None:
-        if self.layer is not None and self.layer.is_valid():
-            with untracked(self.image):
-                self.image.remove_layer(self.layer)
-            Gimp.displays_flush()
-        self.layer = None
 
 
 @contextlib.contextmanager
@@ -189,7 +180,7 @@ def composed(source: Gimp.Layer, area: Any, path: str) -> Iterator[Gimp.Layer]:
         scratch.insert_layer(base, None, 0)
         normalise(base)
         base.set_offsets(0, 0)
-        painted = Gimp.file_load_layer(Gimp.RunMode.NONINTERACTIVE, scratch, gfile(path))
+        painted = layer_from_png(scratch, path, "painted")
         scratch.insert_layer(painted, None, 0)
         if painted.has_alpha():  # opaque, so that the merge takes its colours wholly
             painted.curves_spline(Gimp.HistogramChannel.ALPHA, [0.0, 1.0, 1.0, 1.0])

@@ -9,7 +9,10 @@ full-size stage runs, with the iterations asked for.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -20,13 +23,17 @@ from typing import Any
 
 import arguments as args
 import layers
-import protocol
+from clock import RunClock
 from engine import Engine, EngineConfig, PluginError, explain
 from gi.repository import Gimp
 from regions import Area, area_of
 
-#: Seconds between pulses of the progress bar while the engine starts.
-PULSE_SECONDS = 0.2
+#: Seconds between pulses of the progress bar while the engine starts, and between ticks of the clock.
+PULSE_SECONDS, TICK_SECONDS = 0.2, 1.0
+#: Extensions of the picture files the engine reads itself (Pillow); others are converted by GIMP.
+ENGINE_READS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+#: The long side, in pixels, of the dialog's quick preview (a draft of a few seconds).
+DRAFT_SIDE = 256
 #: The request's fields a result's recipe keeps as they are.
 RECORDED = ("styles", "options", "size", "quality")
 
@@ -50,21 +57,18 @@ class Request:
     target: Gimp.Layer | None = None
     iterations: int = 0
 
-    def estimate(self, config: EngineConfig) -> str:
-        """About how long the run takes here (see :meth:`EngineConfig.estimate_seconds`)."""
+    def estimate(self, config: EngineConfig) -> float:
+        """About how many seconds the run takes here: what the dialog shows, and where the run's
+        clock starts (see :meth:`EngineConfig.estimate_seconds`)."""
         width, height = args.output_dimensions(self.area.width, self.area.height, self.size)
-        seconds = config.estimate_seconds(self.quality, self.steps, width, height, refine=self.target is not None)
-        return protocol.format_seconds(seconds)
+        return config.estimate_seconds(self.quality, self.steps, width, height, refine=self.target is not None)
 
     def headline(self) -> str:
         """What is being painted, for the progress window."""
         if self.target is None:
-            styles = ", ".join(os.path.splitext(os.path.basename(path))[0] for path in self.styles)
-            text = f"Painting '{self.source.get_name()}' in the style of {styles}. "
+            text = f"Painting '{self.source.get_name()}' as '{self.name}'. "
         else:
             text = f"Refining '{self.name}' ({self.iterations} iterations so far). "
-        if self.preview:
-            text += "The preview layer shows the picture forming. "
         return text + "Cancel leaves the image as it was."
 
     def recipe(self, iterations: int) -> bytes:
@@ -107,10 +111,27 @@ def paint_request(
     except args.InvalidValue as exc:
         raise PluginError(str(exc)) from None
     name = "Style: " + " + ".join(style.name for style in styles)
-    paths = tuple(style.path for style in styles)
+    paths = tuple(style.path or keep_painting(style.source) for style in styles)
     return Request(
         image, layer, area, paths, tuple(options), size, values["quality"], values["steps"], values["preview"], name
     )
+
+
+def keep_painting(source: Gimp.Image | Gimp.Drawable) -> str:
+    """An open image (as it shows) or a layer used as a painting, saved as a PNG in GIMP's profile
+    (``style-core/paintings``, named by its pixels), so that a refinement finds it after it is closed."""
+    folder = os.path.join(Gimp.directory(), "style-core", "paintings")
+    os.makedirs(folder, exist_ok=True)
+    scratch = os.path.join(folder, f"new-{os.getpid()}.png")
+    if isinstance(source, Gimp.Image):
+        layers.export_visible(source, scratch)
+    else:
+        layers.export_drawable(source, 0, 0, source.get_width(), source.get_height(), scratch)
+    with open(scratch, "rb") as file:
+        digest = hashlib.sha256(file.read()).hexdigest()[:16]
+    path = os.path.join(folder, f"{digest}.png")
+    os.replace(scratch, path)
+    return path
 
 
 def refine_request(image: Gimp.Image, layer: Gimp.Layer, values: dict[str, Any]) -> Request:
@@ -147,38 +168,61 @@ def run(request: Request, config: EngineConfig, labels: dict[str, str], progress
     """Paint, showing progress on ``progress``; the result is added (or refined) in one undo step.
     ``labels`` names the settings in messages, as the dialog does."""
     config.check_python()
+    clock = RunClock(request.estimate(config), time.monotonic())
     workdir = tempfile.mkdtemp(prefix="style-core-gimp-")
-    above = request.target or request.source
-    preview = layers.Preview(request.image, above, request.area) if request.preview else None
     try:
-        engine = Engine(config.python, command(request, workdir, preview is not None) + config.options(), workdir)
+        words = command(request, workdir, previews=request.preview and progress.shows_pictures)
+        engine = Engine(config.python, words + config.options(), workdir)
         try:
-            output, steps = follow(request, engine, progress, preview, labels)
+            output, steps = follow(engine, progress, clock, labels)
         finally:
             engine.stop()
         progress.update(1.0, "adding the result…")
-        if preview is not None:
-            preview.remove()
         recipe = request.recipe(request.iterations + steps)
         if request.target is None:
             layers.add_result(request.image, request.source, request.area, output, request.name, recipe)
         else:
             layers.replace_area(request.target, request.source, request.area, output, recipe)
     finally:
-        if preview is not None:
-            preview.remove()
         Gimp.displays_flush()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def draft(request: Request, config: EngineConfig, labels: dict[str, str], progress: Any, path: str) -> None:
+    """A quick look: ``request`` painted at a long side of at most :data:`DRAFT_SIDE` px with its
+    settings, written to ``path`` (a PNG); the image is not touched."""
+    side = min(DRAFT_SIDE, request.size)
+    options = list(request.options)
+    options[options.index("--size") + 1] = str(side)
+    small = dataclasses.replace(request, options=tuple(options), size=side, target=None, iterations=0)
+    config.check_python()
+    clock = RunClock(small.estimate(config), time.monotonic())
+    workdir = tempfile.mkdtemp(prefix="style-core-gimp-")
+    try:
+        engine = Engine(config.python, command(small, workdir, previews=False) + config.options(), workdir)
+        try:
+            output, _ = follow(engine, progress, clock, labels)
+        finally:
+            engine.stop()
+        shutil.copyfile(output, path + ".partial")
+        os.replace(path + ".partial", path)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def command(request: Request, workdir: str, previews: bool) -> list[str]:
-    """The engine's arguments, with the files it reads exported into ``workdir``."""
+    """The engine's arguments, with the files it reads exported into ``workdir`` (style files it
+    reads itself are handed over as they are)."""
     area = request.area
     content = os.path.join(workdir, "content.png")
     layers.export_area(request.source, area, content)
-    styles = [os.path.join(workdir, f"style-{index}.png") for index in range(1, len(request.styles) + 1)]
-    for source, path in zip(request.styles, styles, strict=True):
-        layers.export_style(source, path)
+    styles = []
+    for index, source in enumerate(request.styles, start=1):
+        if source.lower().endswith(ENGINE_READS):
+            styles.append(source)
+        else:
+            styles.append(os.path.join(workdir, f"style-{index}.png"))
+            layers.export_style(source, styles[-1])
     words = [content, *styles, "-o", os.path.join(workdir, "result.png"), "--json", *request.options]
     for index, mask in enumerate(area.masks or (), start=1):
         path = os.path.join(workdir, f"mask-{index}.pgm")
@@ -193,28 +237,34 @@ def command(request: Request, workdir: str, previews: bool) -> list[str]:
     return words
 
 
-def follow(
-    request: Request, engine: Engine, progress: Any, preview: layers.Preview | None, labels: dict[str, str]
-) -> tuple[str, int]:
-    """The engine's records turned into progress and previews; its result's path and iterations."""
-    started, last_pulse, done = False, 0.0, {}
+def follow(engine: Engine, progress: Any, clock: RunClock, labels: dict[str, str]) -> tuple[str, int]:
+    """The engine's records turned into progress (the clock ticking every second in between) and
+    pictures; its result's path and iterations."""
+    last_pulse = last_tick = -math.inf
+    done: dict[str, Any] = {}
 
-    def tick() -> None:  # between records: let the person cancel, and show life while the engine starts
+    def show(now: float) -> None:
+        nonlocal last_tick
+        progress.update(clock.fraction if clock.record is not None else None, clock.status(now))
+        last_tick = now
+
+    def tick() -> None:  # between records: let the person cancel, keep the clock going
         nonlocal last_pulse
         progress.check()
-        if not started and time.monotonic() - last_pulse > PULSE_SECONDS:
+        now = time.monotonic()
+        if clock.record is None and now - last_pulse >= PULSE_SECONDS:  # show life while the engine starts
             progress.pulse()
-            last_pulse = time.monotonic()
+            last_pulse = now
+        if now - last_tick >= TICK_SECONDS:
+            show(now)
 
     for record in engine.records(tick):
         kind = record.get("event")
         if kind == "progress":
-            started = True
-            progress.update(min(1.0, max(0.0, float(record["fraction"]))), protocol.describe(record))
-            if preview is not None and record.get("preview"):
-                if not (request.image.is_valid() and preview.above.is_valid()):
-                    raise PluginError("The image or the layer was closed or deleted while it was being painted.")
-                preview.show(record["preview"])
+            clock.hear(record, time.monotonic())
+            show(clock.record_at)
+            if record.get("preview"):
+                progress.show_picture(record["preview"])
         elif kind == "done":
             done = record
         elif kind == "error":

@@ -1,7 +1,8 @@
 """Showing a run's progress: a window with Cancel for a person, GIMP's progress bar for scripts.
 
-Both take the engine's own status line (``protocol.describe``: stage, size, step, time so far and
-the engine's estimate of the time left) and its share of the work done.
+Both take the run's status line (``clock.RunClock.status``: stage, size, share of the work done,
+time so far and left, ticking every second) and the share of the work done (None while the
+engine starts: the bar pulses). The window also shows the picture as it forms.
 """
 
 from __future__ import annotations
@@ -10,20 +11,30 @@ import sys
 
 import gi
 from engine import Cancelled
-from gi.repository import Gdk, Gimp, GimpUi, Gtk, Pango
+from gi.repository import Gdk, GdkPixbuf, Gimp, GimpUi, GLib, Gtk, Pango
 
 TITLE = "Neural Style Transfer"
 
 
+#: The largest side, in pixels, of the picture shown in the progress window.
+PICTURE_SIDE = 360
+
+
 class PdbProgress:
-    """GIMP's progress bar (the caller's) in non-interactive runs; nothing to cancel."""
+    """GIMP's progress bar (the caller's) in non-interactive runs; nothing to cancel, no pictures."""
+
+    shows_pictures = False
 
     def __init__(self, text: str) -> None:
         Gimp.progress_init(f"{TITLE}: {text}")
 
-    def update(self, fraction: float, text: str) -> None:
-        Gimp.progress_update(fraction)
+    def update(self, fraction: float | None, text: str) -> None:
+        if fraction is not None:
+            Gimp.progress_update(fraction)
         Gimp.progress_set_text(f"{TITLE}: {text}")
+
+    def show_picture(self, path: str) -> None:
+        """Nothing to show it in."""
 
     def pulse(self) -> None:
         Gimp.progress_pulse()
@@ -56,8 +67,17 @@ def make_transient(window: Gtk.Window) -> None:
     window.get_window().set_transient_for(parent)
 
 
+def picture(path: str, side: int) -> GdkPixbuf.Pixbuf | None:
+    """The PNG at ``path`` scaled to fit ``side`` px, read in this process (None if it can't be)."""
+    try:
+        return GdkPixbuf.Pixbuf.new_from_file_at_scale(path, side, side, True)
+    except GLib.Error:
+        return None
+
+
 class ProgressWindow:
-    """A small window with what is being painted, a progress bar with the engine's status, and Cancel.
+    """A small window with what is being painted, a progress bar with the run's status, the picture
+    as it forms, and Cancel.
 
     It is transient for the image window the plug-in was started from and presented, so it opens
     in front of it. It is the plug-in's own window rather than the image window's status bar: in
@@ -65,6 +85,8 @@ class ProgressWindow:
     could not remove its preview or say anything; Cancel here stops the engine, removes the preview
     and leaves the image as it was.
     """
+
+    shows_pictures = True
 
     def __init__(self, headline: str, text: str) -> None:
         self.cancelled = False
@@ -83,6 +105,8 @@ class ProgressWindow:
         self.bar.set_size_request(480, -1)
         self.bar.set_text(text)
         box.pack_start(self.bar, False, False, 0)
+        self.picture = Gtk.Image()
+        box.pack_start(self.picture, False, False, 0)
         make_transient(self.dialog)
         self.dialog.show_all()
         self.dialog.present()
@@ -101,10 +125,17 @@ class ProgressWindow:
         while Gtk.events_pending():
             Gtk.main_iteration_do(False)
 
-    def update(self, fraction: float, text: str) -> None:
+    def update(self, fraction: float | None, text: str) -> None:
         if not self.cancelled:
-            self.bar.set_fraction(fraction)
+            if fraction is not None:
+                self.bar.set_fraction(fraction)
             self.bar.set_text(text)
+        self.pump()
+
+    def show_picture(self, path: str) -> None:
+        shown = picture(path, PICTURE_SIDE)
+        if shown is not None:
+            self.picture.set_from_pixbuf(shown)
         self.pump()
 
     def pulse(self) -> None:

@@ -52,6 +52,10 @@ def add_argument(procedure: Gimp.Procedure, argument: args.Argument) -> None:
     name, nick, blurb = argument.name, argument.nick, argument.help
     if argument.kind == "file":
         procedure.add_file_argument(name, nick, blurb, Gimp.FileChooserAction.OPEN, True, None, FLAGS)
+    elif argument.kind == "image":
+        procedure.add_image_argument(name, nick, blurb, True, FLAGS)
+    elif argument.kind == "layer":
+        procedure.add_layer_argument(name, nick, blurb, True, FLAGS)
     elif argument.kind == "channel":
         procedure.add_channel_argument(name, nick, blurb, True, FLAGS)
     elif argument.kind == "int":
@@ -70,19 +74,6 @@ def add_argument(procedure: Gimp.Procedure, argument: args.Argument) -> None:
         procedure.add_string_argument(name, nick, blurb, argument.default, FLAGS)
 
 
-def values_of(config: Gimp.ProcedureConfig, arguments: list) -> dict:
-    """The config's values by argument name; files as local paths (None when unset)."""
-    values = {}
-    for argument in arguments:
-        value = config.get_property(argument.name)
-        if argument.kind == "file" and value is not None:
-            if value.get_path() is None:
-                raise PluginError(f"The style image {value.get_uri()} is not a local file: save a copy on disk.")
-            value = value.get_path()
-        values[argument.name] = value
-    return values
-
-
 def failure(procedure: Gimp.Procedure, status: Gimp.PDBStatusType, message: str):
     error = GLib.Error.new_literal(Gimp.PlugIn.error_quark(), message, 0)
     return procedure.new_return_values(status, error)
@@ -92,6 +83,7 @@ def run(procedure, run_mode, image, drawables, config, data):
     import dialog  # GTK, only when run
     import painting
     import progress as progress_ui
+    import protocol
 
     refine = procedure.get_name() == REFINE
     if len(drawables) != 1 or not isinstance(drawables[0], Gimp.Layer) or drawables[0].is_group():
@@ -106,18 +98,18 @@ def run(procedure, run_mode, image, drawables, config, data):
             GimpUi.init("style-core")
         if run_mode == Gimp.RunMode.INTERACTIVE:
             if refine:  # what is refined is checked before the dialog, which estimates from it
-                recorded = painting.refine_request(image, layer, values_of(config, arguments))
+                recorded = painting.refine_request(image, layer, args.values_of(config, arguments))
                 shown = dialog.run_refine_dialog(procedure, config, arguments, engine, recorded)
             else:
-                shown = dialog.run_dialog(procedure, config, arguments, engine, image, layer)
+                shown = dialog.run_dialog(procedure, config, arguments, schema, engine, image, layer)
             if not shown:
                 raise Cancelled
-        values = values_of(config, arguments)
+        values = args.values_of(config, arguments)
         if refine:
             request = painting.refine_request(image, layer, values)
         else:
             request = painting.paint_request(image, layer, arguments, schema, engine, values)
-        status = f"starting the engine… (about {request.estimate(engine)} in all)"
+        status = f"starting the engine… (about {protocol.format_seconds(request.estimate(engine))} in all)"
         if run_mode == Gimp.RunMode.NONINTERACTIVE:
             progress = progress_ui.PdbProgress(status)
         else:
@@ -125,7 +117,7 @@ def run(procedure, run_mode, image, drawables, config, data):
         painting.run(request, engine, {name: spec["label"] for name, spec in schema.items()}, progress)
     except Cancelled:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
-    except PluginError as exc:
+    except (PluginError, args.InvalidValue) as exc:
         return failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(exc))
     except Exception as exc:  # a bug: say so in GIMP rather than crash the plug-in
         traceback.print_exc()

@@ -11,6 +11,8 @@ traceback, so one problem does not hide the others.
 import json
 import os
 import shutil
+import sys
+import time
 import traceback
 
 from gi.repository import Gegl, Gimp, Gio
@@ -132,25 +134,30 @@ def recipe_of(layer):
     return None if parasite is None else json.loads(bytes(value & 255 for value in parasite.get_data()))
 
 
-def run_scenario(name, base_type, content_png, arguments, prepare=None, procedure=PROC_NAME, size=(80, 64)):
+def run_scenario(
+    name, base_type, content_png, arguments, prepare=None, procedure=PROC_NAME, size=(80, 64), dirty=False
+):
     """One call on a fresh image; ``prepare(image, layer)`` may set a selection and return more
-    arguments (channels) and the layer to call on."""
+    arguments (channels) and the layer to call on; with ``dirty`` its changes stay unsaved."""
     image, layer = make_image(base_type, content_png, offsets=(5, 7), size=size)
     try:
         target = layer
         if prepare is not None:
             extra, target = prepare(image, layer)
             arguments = {**arguments, **extra}
-            image.clean_all()
+            if not dirty:
+                image.clean_all()
         images_before = len(Gimp.get_images())
         before = [describe(item, image) for item in image.get_layers()]
         source_png = export_layer(layer, os.path.join(OUT, f"{name}-source-before.png"))
         visible_png = export_visible(image, os.path.join(OUT, f"{name}-visible-before.png"))
+        dirty_before = image.is_dirty()
         status, message = call(image, target, procedure, **arguments)
         after = [describe(item, image) for item in image.get_layers()]
         record = {
             "status": status,
             "message": message,
+            "dirty_before": dirty_before,
             "before": before,
             "after": after,
             "dirty_after": image.is_dirty(),
@@ -276,6 +283,136 @@ def with_engine_python(python, function):
         shutil.move(saved, config)
 
 
+def plugin():
+    """The installed plug-in's modules, imported here, in GIMP's Python: (arguments, engine, painting)."""
+    folder = os.path.dirname(PARAMS["engine_json"])
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import arguments
+    import engine
+    import painting
+
+    return arguments, engine, painting
+
+
+class Recording:
+    """A progress that records what it is told, when, and how many layers the image has then."""
+
+    shows_pictures = True
+
+    def __init__(self, image):
+        self.image, self.updates, self.pictures, self.started = image, [], [], time.monotonic()
+
+    def update(self, fraction, text):
+        self.updates.append([time.monotonic() - self.started, fraction, text, len(self.image.get_layers())])
+
+    def pulse(self):
+        pass
+
+    def check(self):
+        pass
+
+    def show_picture(self, path):
+        self.pictures.append(path)
+
+
+def request_for(image, layer, **values):
+    """The plug-in's painting request for ``layer`` with its arguments' defaults and ``values``."""
+    arguments, engine, painting = plugin()
+    folder = os.path.dirname(PARAMS["engine_json"])
+    config = engine.EngineConfig.load(folder)
+    schema = arguments.load_schema(folder)
+    built = arguments.build(schema, config.max_size, config.device_kind)
+    chosen = {argument.name: argument.default for argument in built} | values
+    request = painting.paint_request(image, layer, built, schema, config, chosen)
+    return request, config, {name: spec["label"] for name, spec in schema.items()}
+
+
+def cadence():
+    """painting.run with records held back 2.5 s each: what the progress is told, and when."""
+    _, _, painting = plugin()
+    image, layer = make_image(Gimp.ImageBaseType.RGB, PARAMS["content_rgb"], offsets=(5, 7))
+    try:
+        request, config, labels = request_for(image, layer, **{"style-file": PARAMS["style"], "steps": 3})
+        progress = Recording(image)
+        layers_before = len(image.get_layers())
+
+        def paint():
+            fresh = painting.EngineConfig.load(os.path.dirname(PARAMS["engine_json"]))
+            painting.run(request, fresh, labels, progress)
+
+        with_engine_python(PARAMS["slow_python"], paint)
+        return {
+            "estimate": request.estimate(config),
+            "updates": progress.updates,
+            "pictures": progress.pictures,
+            "layers_before": layers_before,
+            "layers_after": len(image.get_layers()),
+        }
+    finally:
+        image.delete()
+
+
+def draft():
+    """The dialog's Preview: painting.draft on a layer bigger than a draft, timed."""
+    _, _, painting = plugin()
+    image, layer = make_image(Gimp.ImageBaseType.RGB, PARAMS["content_wide"], offsets=(0, 0), size=(96, 64))
+    try:
+        layer.scale(400, 266, False)  # bigger than DRAFT_SIDE: the draft is smaller than the layer
+        image.resize_to_layers()
+        image.clean_all()
+        request, config, labels = request_for(image, layer, **{"style-file": PARAMS["style"], "quality": "draft"})
+        before = [describe(item, image) for item in image.get_layers()]
+        path = os.path.join(OUT, "draft.png")
+        started = time.monotonic()
+        painting.draft(request, config, labels, Recording(image), path)
+        return {
+            "seconds": time.monotonic() - started,
+            "draft": path,
+            "draft_side": painting.DRAFT_SIDE,
+            "layer_size": [layer.get_width(), layer.get_height()],
+            "before": before,
+            "after": [describe(item, image) for item in image.get_layers()],
+            "dirty_after": image.is_dirty(),
+        }
+    finally:
+        image.delete()
+
+
+def open_painting(scenario_name, argument):
+    """Paint with the style taken from an open image (``style-image``) or its layer (``style-layer``)."""
+    painting_image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, gfile(PARAMS["style"]))
+    OTHERS.append(painting_image)
+    [painting_layer] = painting_image.get_layers()
+    painting_layer.set_name("starry")
+    source = painting_image if argument == "style-image" else painting_layer
+    return run_scenario(scenario_name, Gimp.ImageBaseType.RGB, PARAMS["content_rgba"], {argument: source, **QUICK})
+
+
+def modified_then_cancelled():
+    """A cancelled run on an image with unsaved changes: they stay, and so does the change mark."""
+
+    def prepare(image, layer):
+        image.undo_group_start()
+        layer.set_name("source")  # a change, in an undo step
+        layer.set_offsets(5, 7)
+        image.undo_group_end()
+        return {}, layer
+
+    record = with_engine_python(
+        PARAMS["interrupting_python"],
+        lambda: run_scenario(
+            "modified_cancelled",
+            Gimp.ImageBaseType.RGB,
+            PARAMS["content_rgba"],
+            {"style-file": PARAMS["style"], "steps": 40},
+            prepare=prepare,
+            dirty=True,
+        ),
+    )
+    return record
+
+
 def main():
     rgb, grey = Gimp.ImageBaseType.RGB, Gimp.ImageBaseType.GRAY
     style = {"style-file": PARAMS["style"], **QUICK}
@@ -337,6 +474,11 @@ def main():
             "/nonexistent/bin/python",
             lambda: run_scenario("missing_python", rgb, PARAMS["content_rgba"], style),
         ),
+        "open_image": lambda: open_painting("open_image", "style-image"),
+        "open_layer": lambda: open_painting("open_layer", "style-layer"),
+        "cadence": cadence,
+        "draft": draft,
+        "modified_cancelled": modified_then_cancelled,
         "cancelled": lambda: with_engine_python(
             PARAMS["interrupting_python"],
             lambda: run_scenario("cancelled", rgb, PARAMS["content_rgba"], {**style, "steps": 40}),
