@@ -22,9 +22,9 @@ from pathlib import Path
 
 from run import IMAGES, PAIRS, run_measured, side_by_side, tensor, time_to_reach
 
+from style_core.engine.network import network
 from style_core.image import resize, size_for_long_side
 from style_core.metrics import Yardstick
-from style_core.network import network
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -30,10 +30,10 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from style_core import Finished, Job
+from style_core.engine.network import network
+from style_core.engine.style_losses import STYLE_LOSSES
 from style_core.image import load_image, resize, size_for_long_side
 from style_core.metrics import STYLE_LAYERS, Yardstick
-from style_core.network import network
-from style_core.style_losses import STYLE_LOSSES
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE.parent.parent / "shared" / "images"

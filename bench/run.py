@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 
+from style_core.engine.network import network
 from style_core.image import load_image, resize, size_for_long_side
 from style_core.metrics import STYLE_LAYERS, Ratios, Yardstick
-from style_core.network import network
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE.parent.parent / "shared" / "images"
@@ -116,7 +116,7 @@ def efficiency(size: int) -> dict:
     height, width = size * 3 // 4, size
     image = torch.rand(1, 3, height, width, requires_grad=True)
     layers = [*STYLE_LAYERS, "relu4_2"]
-    from style_core.style_losses.gram import gram_matrix
+    from style_core.engine.style_losses.gram import gram_matrix
 
     def iteration() -> None:
         features = net(image, layers)

@@ -41,16 +41,16 @@ _RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.str
 
 class Worker:
     """Does one kind of work for one job's settings, holding the network (built once per
-    process and reused by every job in it, see :func:`style_core.runner.network`).
+    process and reused by every job in it, see :func:`style_core.engine.runner.network`).
 
     Subclasses implement :meth:`process`; their constructor's keyword arguments must be
     picklable (they travel to Ray's actors).
     """
 
     def __init__(self, settings: Settings) -> None:
-        from .device import resolve_device
-        from .network import network
-        from .vgg import deepest_layer
+        from .engine.device import resolve_device
+        from .engine.network import network
+        from .engine.vgg import deepest_layer
 
         self.settings = settings
         self.device = resolve_device(settings.device)

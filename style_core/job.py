@@ -4,8 +4,8 @@ Data flow: images in → colour preparation → for each coarse-to-fine stage, t
 (content features, blended style statistics) → iterations, each yielding a
 :class:`~style_core.events.Progress` → a :class:`~style_core.events.Finished` event with the
 :class:`~style_core.events.Result`. Closing the generator stops the work at the next
-iteration. Planning lives in :mod:`~style_core.plan`, running the stages in
-:mod:`~style_core.runner` (which measures targets, optimises and reports).
+iteration. Planning lives in :mod:`~style_core.engine.plan`, running the stages in
+:mod:`~style_core.engine.runner` (which measures targets, optimises and reports).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .device import resolve_device
+from .engine.device import resolve_device
+from .engine.objective import Anchor
+from .engine.plan import Plan, make_plan
+from .engine.runner import Runner
+from .engine.tiles import Tiling, crop_pixels
+from .engine.vgg import deepest_layer
 from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
 from .events import Event, Finished, Result
 from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image
 from .masks import MaskInput, load_masks
-from .objective import Anchor
-from .plan import Plan, make_plan
-from .runner import Runner
 from .settings import Settings
-from .tiles import Tiling, crop_pixels
-from .vgg import deepest_layer
 
 #: Memory for one tile's forward and backward pass on a CPU, in bytes; on CUDA, this share of
 #: the free memory.
@@ -79,7 +79,7 @@ class Job:
         init: a previous result (a :class:`~style_core.events.Result`, path, image or tensor)
             to refine: the run starts from it at full size.
         anchor: a picture to stay close to where its mask says (see
-            :class:`~style_core.objective.Anchor`); video uses it to tie a frame to the last.
+            :class:`~style_core.engine.objective.Anchor`); video uses it to tie a frame to the last.
         max_pixels: the most pixels an input image may have.
 
     Raises :class:`~style_core.errors.StyleCoreError` subclasses for bad input, here, before

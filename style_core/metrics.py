@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from .engine.style_losses.gram import gram_matrix
+from .engine.vgg import VGG19Features
 from .image import resize, size_for_long_side
-from .style_losses.gram import gram_matrix
-from .vgg import VGG19Features
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 CONTENT_LAYER = "relu4_2"

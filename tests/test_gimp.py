@@ -32,13 +32,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_core import gimp_install
+from style_core.engine.plan import DEVICE_MAX_SIZE
 from style_core.examples import swirl_painting
-from style_core.plan import DEVICE_MAX_SIZE
+from style_core.gimp import install as gimp_install
 from style_core.settings import schema_record
 
 REPO = Path(__file__).resolve().parent.parent
-PLUGIN_SOURCE = REPO / "style_core" / "gimp_plugin"
+PLUGIN_SOURCE = REPO / "style_core" / "gimp" / "plugin"
 SCENARIOS = REPO / "tests" / "gimp" / "scenarios.py"
 INTERRUPT = REPO / "tests" / "gimp" / "interrupt.py"
 GIMP_TIMEOUT_S = 900
@@ -121,7 +121,7 @@ def plugin(installed: Path):
 def test_the_wheel_holds_the_plugin(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for source in PLUGIN_SOURCE.glob("*.py"):
-        assert f"style_core/gimp_plugin/{source.name}" in names
+        assert f"style_core/gimp/plugin/{source.name}" in names
 
 
 def test_the_venv_imports_style_core_from_the_wheel(venv: Path):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from style_core import report
-from style_core.plan import make_plan
+from style_core.engine import progress as report
+from style_core.engine.plan import make_plan
+from style_core.engine.tiles import Tiling
 from style_core.settings import Settings
-from style_core.tiles import Tiling
 
 
 class Clock:

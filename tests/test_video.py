@@ -15,13 +15,13 @@ import av
 import numpy as np
 import pytest
 
+from style_core.cli.video import main
 from style_core.events import Progress
 from style_core.examples import swirl_painting
 from style_core.image import load_image
 from style_core.settings import Settings
 from style_core.video import job as video_job
 from style_core.video.chunks import Chunk, lead_share, missing_runs, plan_chunks
-from style_core.video.command import main
 from style_core.video.flow import motion, warp, warping_error
 from style_core.video.frames import FrameStylist, StylisedFrame, with_motion
 from style_core.video.media import probe, read_frames, working_size, write_video
@@ -298,9 +298,7 @@ def test_user_errors_are_one_line(files, tmp_path, capsys, make_args, message):
 
 
 def test_a_missing_extra_names_the_install(tmp_path):
-    code = (
-        "import sys; sys.modules['av'] = None; from style_core.video.command import main; sys.exit(main(sys.argv[1:]))"
-    )
+    code = "import sys; sys.modules['av'] = None; from style_core.cli.video import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
         [sys.executable, "-c", code, "in.mp4", "--style", "s.png", "-o", "o.mp4"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,

@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["main", "stylize_video"]
+__all__ = ["stylize_video"]
 
 if TYPE_CHECKING:
-    from .command import main
     from .job import stylize_video
 
 
 def __getattr__(name: str) -> Any:
     if name == "main":
-        from .command import main
+        from ..cli.video import main
 
         return main
     if name == "stylize_video":

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..engine.objective import Anchor
 from ..events import Finished, Progress
-from ..objective import Anchor
 from ..settings import Settings
 from .flow import Motion, motion
 
@@ -91,7 +91,7 @@ class FrameStylist:
     """
 
     def __init__(self, styles: Sequence[Tensor], settings: Settings, temporal_weight: float) -> None:
-        from ..device import resolve_device
+        from ..engine.device import resolve_device
 
         self.styles = list(styles)
         self.settings = settings

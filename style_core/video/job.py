@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..errors import OutputError, StyleCoreError
 from ..events import Progress
 from ..image import ImageInput, load_image

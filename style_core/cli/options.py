@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, NoReturn
 
-from .errors import UsageError
-from .settings import SCHEMA, Spec, format_number
+from ..errors import UsageError
+from ..settings import SCHEMA, Spec, format_number
 
 
 class Parser(argparse.ArgumentParser):

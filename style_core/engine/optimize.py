@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .errors import DivergedError
+from ..errors import DivergedError
 
 #: Adam's step size on pixels in [0, 1] (crowsonkb's choice).
 ADAM_LR = 0.02

@@ -140,7 +140,7 @@ def overrides(schema: dict[str, dict[str, Any]], max_size: int, device: str) -> 
     largest size and its kind come from the engine)."""
     return {
         # A layer is painted at its own size by default, so the result needs no upscaling; the
-        # device-aware cap (style_core.plan.DEVICE_MAX_SIZE) keeps the time and memory what a
+        # device-aware cap (style_core.engine.plan.DEVICE_MAX_SIZE) keeps the time and memory what a
         # person waits for, and a bigger layer is painted at the cap and scaled up.
         "size": {
             "default": 0,

@@ -1,7 +1,7 @@
 """The targets of one stage, computed once: the content's features, the styles' blended statistics.
 
 Each picture goes through the network once per stage (:func:`measure`), tile by tile when it
-is bigger than a tile (:mod:`style_core.tiles`), without autograd: feature maps are
+is bigger than a tile (:mod:`style_core.engine.tiles`), without autograd: feature maps are
 assembled from the tiles' cores and statistics merged over them, so the targets equal the
 whole picture's.
 
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from .image import resize, size_for_long_side
-from .masks import at_resolution
+from ..image import resize, size_for_long_side
+from ..masks import at_resolution
 from .style_losses import Stats, StyleLoss
 from .tiles import Tile, Tiling
 from .vgg import VGG19Features, deepest_layer, feature_size, stride

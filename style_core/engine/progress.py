@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 
-from .events import Progress
+from ..events import Progress
 from .plan import Plan
 
 
 class Reporter:
     """Keeps the clock of a run. Work is counted as each stage's
-    :attr:`~style_core.plan.Stage.target_work` and :attr:`~style_core.plan.Stage.work` per
+    :attr:`~style_core.engine.plan.Stage.target_work` and :attr:`~style_core.engine.plan.Stage.work` per
     iteration, so that each part weighs as much as it costs; the time left is the work left at
     the pace of the run so far (loading the network and the images aside).
 

@@ -1,7 +1,7 @@
 """VGG-19 feature extractor with named taps (``relu4_2``), cut after the deepest one needed.
 
 The architecture is data (:data:`VGG19_CONFIG`); weights and their input convention come
-from :mod:`style_core.weights`. Inputs are always RGB in [0, 1]; the weight set's own
+from :mod:`style_core.engine.weights`. Inputs are always RGB in [0, 1]; the weight set's own
 convention (channel order, scale, mean, std) is applied inside :meth:`VGG19Features.forward`.
 """
 

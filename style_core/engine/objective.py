@@ -4,7 +4,7 @@
   less than a share of the painting's: a flat picture (a sky, a grey wall, a product on
   white) has little feature energy, and dividing by it alone would hold the flat picture
   so hard that the style could not paint over it.
-- Style: the chosen :mod:`style loss <style_core.style_losses>` per layer, each divided by its
+- Style: the chosen :mod:`style loss <style_core.engine.style_losses>` per layer, each divided by its
   scale and weighted by the layer's share.
 - Total variation: :func:`kornia.losses.total_variation`, the mean absolute difference of
   horizontal neighbours plus that of vertical neighbours (image in [0, 1]).
@@ -15,7 +15,7 @@
 Every term is computed in float32, whatever precision the network ran in, and its weight
 means the same at any image size. The content and style terms are written so that they can
 be evaluated on a whole picture at once or gathered tile by tile
-(:mod:`style_core.evaluate`): the content term is a sum over positions, and the style term a
+(:mod:`style_core.engine.evaluate`): the content term is a sum over positions, and the style term a
 function of statistics that are means over positions.
 """
 

@@ -1,9 +1,9 @@
-"""``style-core CONTENT STYLE [STYLE ...] -o OUT``: stylise from the command line.
+"""``style-core CONTENT STYLE [STYLE ...] -o OUT``: one picture from the command line.
 
-Every setting is an option generated from the schema (:mod:`style_core.options`). ``--json``
+Every setting is an option generated from the schema (:mod:`style_core.cli.options`). ``--json``
 prints one record per line (the GIMP plug-in reads them) and ends every failure with an
 error record; otherwise a progress bar with the same status line is drawn on stderr
-(:mod:`style_core.console`). ``style-core batch|video|gimp ...`` are the other commands.
+(:mod:`style_core.cli.console`). ``style-core batch|video|gimp ...`` are the other commands.
 
 Only the standard library and the schema are imported until the options are parsed, so
 ``--help`` is quick and Ctrl-C during start-up ends quietly.
@@ -12,18 +12,14 @@ Only the standard library and the schema are imported until the options are pars
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
 from pathlib import Path
 from typing import Any
 
-from . import __version__, protocol
-from .console import EXIT_CANCELLED, Reporter, run_command
-from .errors import UsageError
+from .. import protocol
+from .._version import __version__
+from ..errors import UsageError
+from .console import Reporter, run_command
 from .options import Parser, add_setting_options, settings_from_args
-
-#: The other commands, by their first word: the module whose ``main(argv)`` runs each.
-COMMANDS = {"batch": "batch", "video": "video", "gimp": "gimp_install"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     if args.example:
-        from .examples import PAINTINGS, PHOTO, example_folder
+        from ..examples import PAINTINGS, PHOTO, example_folder
 
         return example_folder() / PHOTO, [example_folder() / PAINTINGS[0]]
     if not args.content or not args.styles:
@@ -73,9 +69,9 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
 
 
 def _stylise(args: argparse.Namespace, reporter: Reporter) -> None:
-    from .events import Finished
-    from .job import Job
-    from .output import check_output, save_preview
+    from ..events import Finished
+    from ..job import Job
+    from ..output import check_output, save_preview
 
     content, styles = _inputs(args)
     output = check_output(
@@ -108,16 +104,3 @@ def run(argv: list[str]) -> int:
         return 0
 
     return run_command(reporter, body)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``style-core`` and ``python -m style_core``."""
-    argv = sys.argv[1:] if argv is None else argv
-    try:
-        if argv[:1] and argv[0] in COMMANDS:
-            command = importlib.import_module(f".{COMMANDS[argv[0]]}", __package__)
-            return command.main(argv[1:])
-        return run(argv)
-    except KeyboardInterrupt:  # while the engine's modules were still loading
-        print("style-core: cancelled", file=sys.stderr)
-        return EXIT_CANCELLED

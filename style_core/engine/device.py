@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import InvalidSettingError
+from ..errors import InvalidSettingError
 
 DEVICE_KINDS = ("cuda", "mps", "cpu")
 _ACCEPTED = f"auto, {', '.join(DEVICE_KINDS)} or cuda:N"

@@ -2,11 +2,11 @@
 
 GIMP 3 loads a plug-in from ``<profile>/plug-ins/NAME/NAME.py`` (an executable file in a folder
 of the same name); the plug-in's other modules sit beside it. The plug-in ships in this package
-(``style_core/gimp_plugin/``, package data), so a wheel installs it as well as a checkout.
+(``style_core/gimp/plugin/``, package data), so a wheel installs it as well as a checkout.
 
 GIMP's own Python has no torch, so the plug-in runs style_core's CLI in the environment that has
 it (this one, unless ``--python``). ``install`` first runs ``style-core gimp probe`` there
-(:mod:`style_core.gimp_probe`): it loads the weights (so missing weights are refused now, not at
+(:mod:`style_core.gimp.probe`): it loads the weights (so missing weights are refused now, not at
 the first run), and measures what the plug-in needs. Then it writes, beside the plug-in:
 
 - ``schema.json``: the settings schema, from which the plug-in builds its arguments;
@@ -36,8 +36,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import __version__, protocol
-from .errors import StyleCoreError
+from .. import protocol
+from .._version import __version__
+from ..errors import StyleCoreError
 
 PLUG_IN_NAME = "style-core"
 ENTRY = f"{PLUG_IN_NAME}.py"
@@ -72,8 +73,8 @@ def plugin_dir(gimp_dir: Path) -> Path:
 
 
 def plugin_sources() -> list[Path]:
-    """The plug-in's modules, as installed with this package (``style_core/gimp_plugin/*.py``)."""
-    folder = Path(str(resources.files(__package__).joinpath("gimp_plugin")))
+    """The plug-in's modules, as installed with this package (``style_core/gimp/plugin/*.py``)."""
+    folder = Path(str(resources.files(__package__).joinpath("plugin")))
     sources = sorted(folder.glob("*.py"))
     if not any(path.name == ENTRY for path in sources):
         raise InstallError(f"this installation of style_core has no GIMP plug-in in {folder}; reinstall style_core")
@@ -208,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def probe_main(weights: str | None, device: str | None) -> int:
     """``style-core gimp probe``: the facts as one JSON line, or an error record."""
-    from .gimp_probe import probe
+    from .probe import probe
 
     try:
         print(json.dumps(probe(weights, device)))

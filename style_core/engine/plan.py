@@ -7,7 +7,7 @@ get a few iterations, each worth many small ones. The quality presets count iter
 :data:`REFERENCE_SIDE`; ``steps`` sets the final stage's own count. Refining a previous
 result (``init=``) skips the coarse stages: it starts at full size.
 
-A stage bigger than a tile is computed tile by tile (:mod:`style_core.tiles`); its ``work``
+A stage bigger than a tile is computed tile by tile (:mod:`style_core.engine.tiles`); its ``work``
 per iteration counts the pixels the network sees, margins and the extra gathering pass
 included, so that the time left is estimated honestly from the first iteration on.
 """
@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .image import size_for_long_side
-from .settings import Settings
+from ..image import size_for_long_side
+from ..settings import Settings
 from .tiles import Tile, Tiling
 
 #: Iterations at :data:`REFERENCE_SIDE` per quality preset.

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 from .. import protocol
-from ..console import Reporter, run_command
 from ..errors import UsageError
-from ..options import Parser, add_option, add_ray_options, add_setting_options, positive, settings_from_args
-from .events import describe
-from .options import OVERLAP, TEMPORAL_WEIGHT
+from ..video.events import describe
+from ..video.options import OVERLAP, TEMPORAL_WEIGHT
+from .console import Reporter, run_command
+from .options import Parser, add_option, add_ray_options, add_setting_options, positive, settings_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     def body() -> int:
         args = build_parser().parse_args(argv)
         try:
-            from .job import stylize_video
+            from ..video.job import stylize_video
         except ImportError as exc:
             raise UsageError(
                 f"video needs PyAV and OpenCV, which are not installed ({exc.name} is missing)",

@@ -1,9 +1,9 @@
 """Running a :class:`~style_core.job.Job`: inputs prepared once, then stage after stage.
 
-For each stage the targets are measured once (:mod:`~style_core.targets`: the content's
+For each stage the targets are measured once (:mod:`~style_core.engine.targets`: the content's
 features, each painting's statistics, per region), the objective is evaluated whole or in
-tiles (:mod:`~style_core.evaluate`), the pixels are optimised (:mod:`~style_core.optimize`),
-and each iteration becomes an event (:mod:`~style_core.report`).
+tiles (:mod:`~style_core.engine.evaluate`), the pixels are optimised (:mod:`~style_core.engine.optimize`),
+and each iteration becomes an event (:mod:`~style_core.engine.progress`).
 """
 
 from __future__ import annotations
@@ -17,24 +17,24 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from . import __version__
+from .._version import __version__
+from ..events import Event, Finished, Result
+from ..image import resize, to_pil
+from ..masks import at_resolution
+from ..settings import Settings
 from .color import grey, match_color_statistics, match_luminance, recombine_luminance
 from .evaluate import TiledEvaluator, WholeEvaluator
-from .events import Event, Finished, Result
-from .image import resize, to_pil
-from .masks import at_resolution
 from .network import network
 from .objective import Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
 from .plan import Stage
-from .report import Reporter
-from .settings import Settings
+from .progress import Reporter
 from .style_losses import STYLE_LOSSES, blend
 from .targets import Request, measure, measure_style, region_at_layer
 from .vgg import deepest_layer
 
 if TYPE_CHECKING:
-    from .job import Job
+    from ..job import Job
 
 #: The style weight at ``style_strength=1``.
 BASE_STYLE_WEIGHT = 17.0
@@ -43,7 +43,7 @@ BASE_STYLE_WEIGHT = 17.0
 #: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.
 DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0, "relu5_1": 0.2}
 #: The content term is divided by the content's feature energy, but by no less than this share
-#: of the painting's (see :mod:`style_core.objective`).
+#: of the painting's (see :mod:`style_core.engine.objective`).
 CONTENT_FLOOR = 0.5
 #: Memory for L-BFGS's curvature history, in bytes: big stages keep fewer pairs.
 HISTORY_MEMORY = 1e9

@@ -14,8 +14,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from . import protocol
-from .errors import StyleCoreError
+from .. import protocol
+from ..errors import StyleCoreError
 
 EXIT_BUG = 1
 EXIT_USER_ERROR = 2

@@ -1,6 +1,6 @@
 """The loss of a picture and its gradient: in one pass, or tile by tile with the same result.
 
-Both are an :data:`~style_core.optimize.Evaluate`: called with the picture (a leaf tensor
+Both are an :data:`~style_core.engine.optimize.Evaluate`: called with the picture (a leaf tensor
 (1, 3, H, W) that requires grad), they put the gradient in ``picture.grad`` and return the
 weighted terms and their total as floats.
 
@@ -14,7 +14,7 @@ Tile by tile (Gatys' statistics are global, so tiles must not each chase their o
    of the residual with the core's statistics (plus the core's content term) is
    back-propagated into the crop; crops' gradients add up in the picture's.
 
-As each core feature is exact (:mod:`style_core.tiles`) and the style term is a function of
+As each core feature is exact (:mod:`style_core.engine.tiles`) and the style term is a function of
 means over positions, the loss and the gradient equal the whole picture's, up to rounding.
 Memory is that of one crop's forward and backward pass, whatever the picture's size.
 """

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 from .. import protocol
-from ..console import EXIT_CANCELLED, EXIT_SOME_FAILED, EXIT_USER_ERROR, Reporter, run_command
-from ..options import Parser, add_ray_options, add_setting_options, settings_from_args
-from .events import ImageFailed, describe
-from .inputs import RESULT_TYPES
+from ..batch.events import ImageFailed, describe
+from ..batch.inputs import RESULT_TYPES
+from .console import EXIT_CANCELLED, EXIT_SOME_FAILED, EXIT_USER_ERROR, Reporter, run_command
+from .options import Parser, add_ray_options, add_setting_options, settings_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     reporter = Reporter("--json" in argv, describe, frozenset({"failed", "batch-done"}))
 
     def body() -> int:
-        from .job import stylize_batch
+        from ..batch.job import stylize_batch
 
         args = build_parser().parse_args(argv)
         events = stylize_batch(

@@ -1,7 +1,7 @@
 """Where VGG-19 weights come from: the Hugging Face Hub, the offline Caffe weights, local files.
 
 Every loader returns a :class:`VGGWeights`: the 16 convolutions under the names of
-:data:`style_core.vgg.CONV_NAMES` plus the input convention the weights were trained with.
+:data:`style_core.engine.vgg.CONV_NAMES` plus the input convention the weights were trained with.
 
 Sources (``weights=`` argument, ``--weights`` option or ``STYLE_CORE_WEIGHTS``):
 
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import torch
 from torch import Tensor
 
-from .errors import WeightsUnavailableError
+from ..errors import WeightsUnavailableError
 from .vgg import CAFFE, CONV_NAMES, TORCHVISION, VGG19_CONFIG, InputConvention
 
 log = logging.getLogger(__name__)
@@ -309,7 +309,7 @@ def hub_weights_path(
     sha256 is verified (:func:`verify_hub_file`)."""
     from huggingface_hub import hf_hub_download
 
-    from . import __version__
+    from .._version import __version__
 
     revision = revision or os.environ.get("STYLE_CORE_HUB_REVISION", HUB_REVISION)
     path = Path(
