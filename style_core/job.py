@@ -11,10 +11,11 @@ engine's :func:`~style_core.engine.runner.run` does the rest.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
@@ -48,17 +49,34 @@ def tile_memory(device: torch.device) -> float:
     return CPU_TILE_MEMORY
 
 
-def styles_and_settings(
-    styles: ImageInput | Sequence[ImageInput], settings: Settings | Mapping[str, Any] | None
-) -> tuple[list[ImageInput], Settings]:
-    """The style images as a list (one may be given alone) and the settings checked for them:
-    what every job (a picture, a batch, a video) begins with."""
+def load_styles(
+    styles: ImageInput | Sequence[ImageInput],
+    settings: Settings | Mapping[str, Any] | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[list[RGBImage], Settings]:
+    """The style images loaded (one may be given alone) and the settings checked for them: what
+    every job kind (a picture, a batch, a video) begins with."""
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     if not style_list:
         raise StyleCoreError("at least one style image is needed")
     if not isinstance(settings, Settings):
         settings = Settings.from_options(settings or {})
-    return style_list, settings.for_styles(len(style_list))
+    settings = settings.for_styles(len(style_list))
+    loaded = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+    return loaded, settings
+
+
+JobKind = TypeVar("JobKind")
+
+
+def job_from_keywords(job_class: Callable[..., JobKind], *inputs: Any, options: Mapping[str, Any]) -> JobKind:
+    """``job_class(*inputs, settings, **keywords)``: ``options`` split into the class's own
+    keywords and the settings' fields, so that each job kind declares its keywords once (the
+    ``stylize*`` functions take them as they are)."""
+    own = set(inspect.signature(job_class).parameters) - {"settings"}
+    keywords = {name: value for name, value in options.items() if name in own}
+    settings = {name: value for name, value in options.items() if name not in own}
+    return job_class(*inputs, settings, **keywords)
 
 
 def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBImage:
@@ -100,9 +118,8 @@ class Job:
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        style_list, self.settings = styles_and_settings(styles, settings)
+        self.styles, self.settings = load_styles(styles, settings, max_pixels)
         self.content = load_image(content, "content image", max_pixels=max_pixels)
-        self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
         self.masks = None if masks is None else self._masks(masks)
         self.style_masks = self._style_masks(style_masks)
         self.init = None if init is None else _as_image(init, "init image", max_pixels)
