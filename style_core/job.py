@@ -1,4 +1,4 @@
-"""One stylisation: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
+"""One stylization: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
 
 Data flow: images in → colour preparation → for each coarse-to-fine stage, targets built once
 (content features, blended style statistics) → iterations, each yielding a
@@ -86,7 +86,7 @@ def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBIma
 
 
 class Job:
-    """A stylisation, checked and planned; :meth:`run` (or iterating) does the work.
+    """A stylization, checked and planned; :meth:`run` (or iterating) does the work.
 
     Args:
         content: the photo: a path, a PIL image, a numpy array (H, W[, C]) or a tensor (C, H, W).

@@ -106,7 +106,7 @@ QUALITY_LABELS = {"draft": "Draft (fast)", "balanced": "Balanced", "high": "High
 
 @dataclass(frozen=True)
 class Settings:
-    """How to stylise: every setting with its default. See :data:`SCHEMA` for ranges and help."""
+    """How to stylize: every setting with its default. See :data:`SCHEMA` for ranges and help."""
 
     size: int = setting(
         "int", 512, "Output size", "Long side of the result in pixels",

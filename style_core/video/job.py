@@ -3,7 +3,7 @@ process or on Ray), keeps each finished frame on disk and writes the video at th
 
 Data flow: the video is probed (size, rate, frames) → the work folder says which frames are
 done → the frames left are cut into chunks (:mod:`~style_core.video.chunks`) → workers
-stylise them (:mod:`~style_core.video.worker`) and this process writes every frame they
+stylize them (:mod:`~style_core.video.worker`) and this process writes every frame they
 return, once → when all are on disk, they are blended across lead-ins and encoded with the
 source's audio (:mod:`~style_core.video.media`) → the work folder is removed.
 """
@@ -118,7 +118,7 @@ class VideoJob:
         }
 
     def run(self) -> Iterator[VideoEvent]:
-        """Stylise what is left, then write the video; see the module's docstring."""
+        """Stylize what is left, then write the video; see the module's docstring."""
         started = time.perf_counter()
         done = self.folder.done()
         self.folder.discard_unfinished_leads(done)
@@ -265,7 +265,7 @@ def stylize_video(
     output: str | os.PathLike,
     **options: Any,
 ) -> Iterator[VideoEvent]:
-    """Stylise ``video`` into ``output`` (.mp4, .mov, .mkv or .webm) with ``styles``, each frame
+    """Stylize ``video`` into ``output`` (.mp4, .mov, .mkv or .webm) with ``styles``, each frame
     tied to the one before (Ruder et al. 2016); yields :mod:`~style_core.video.events`.
 
     ``options`` are :class:`VideoJob`'s keywords and the settings' fields (``size=512``, ...).
