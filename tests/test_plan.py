@@ -1,6 +1,6 @@
-from style_core.plan import MIN_FINAL_STEPS, QUALITY_STEPS, make_plan, stage_sides
+from style_core.engine.plan import MIN_FINAL_STEPS, QUALITY_STEPS, make_plan, stage_sides
+from style_core.engine.tiles import Tiling
 from style_core.settings import Settings
-from style_core.tiles import Tiling
 
 TILES = {"tiling": Tiling(core_side=700), "deepest": "relu5_1"}
 
