@@ -424,11 +424,13 @@ def play_scenarios(profile: Path, params: dict[str, str], engine_python: Path, c
         timeout=GIMP_TIMEOUT_S,
     )
     log = f"exit {done.returncode}\n--- stdout\n{done.stdout[-4000:]}\n--- stderr\n{done.stderr[-4000:]}"
+    (Path(params["out"]) / "gimp.log").write_text(f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}")
     assert done.returncode == 0, log
     results_file = Path(params["out"]) / "results.json"
     assert results_file.is_file(), log
     results = json.loads(results_file.read_text())
     results["_log"] = log
+    results["_out"] = params["out"]
     return results
 
 
@@ -729,10 +731,10 @@ def test_missing_engine_python_says_how_to_install(gimp_results):
 
 
 @pytest.mark.gimp
-def test_a_run_cancelled_after_its_preview_leaves_no_trace(gimp_results):
-    """The engine is interrupted once the preview layer shows: no layer or pixel remains, and the
-    clean image is not marked as changed. (GIMP's PDB can't list undo steps; the preview is added
-    and removed with the undo stack frozen, and the undo group opens only for the result.)"""
+def test_a_run_cancelled_mid_way_leaves_no_trace(gimp_results):
+    """The engine is interrupted after its first progress record: no layer or pixel remains, and
+    the clean image is not marked as changed. (GIMP's PDB can't list undo steps; nothing is put
+    in the image while the engine runs, and the undo group opens only for the result.)"""
     record = scenario(gimp_results, "cancelled")
     assert record["status"] == "cancel", record["message"]
     assert_image_unchanged(record)
@@ -788,7 +790,10 @@ def test_the_preview_paints_a_small_draft_in_seconds_and_leaves_the_image_alone(
     assert draft.shape[1] / draft.shape[0] == pytest.approx(width / height, rel=0.02)
     assert draft[..., :3].std() > 5  # a picture, not a blank
     assert record["after"] == record["before"] and not record["dirty_after"]
-    assert record["seconds"] < 60  # a few seconds on a desktop; generous for a loaded test machine
+    # A fraction of the full run by this computer's install-time timings (mostly the engine's
+    # start); the measured time is only bounded loosely (the test machine may be shared and loaded).
+    assert record["estimate"] < record["full_estimate"] / 3, record
+    assert record["seconds"] < 300
 
 
 @pytest.mark.gimp
@@ -800,3 +805,15 @@ def test_a_cancelled_run_keeps_an_unsaved_image_marked_changed_and_as_it_was(gim
     assert record["dirty_before"] and record["dirty_after"]
     assert record["after"] == record["before"] and record["leftover_images"] == 0
     assert np.array_equal(load(record["visible_after"]), load(record["visible_before"]))
+
+
+@pytest.mark.gimp
+def test_the_plugin_runs_no_file_plugin(gimp_results):
+    """Between the start and end of each call of the plug-in, GIMP's console shows no file
+    plug-in at work (each printed "file-png: gimp_flush(): error: Broken pipe" as it ended): the
+    plug-in moves pixels itself. (The scenarios' own loads and exports, outside, still do.)"""
+    log = (Path(gimp_results["_out"]) / "gimp.log").read_text()
+    calls = re.findall(r"@@ start (\S+)\n(.*?)@@ end \1\n", log, flags=re.S)
+    assert len(calls) > 10
+    for name, text in calls:
+        assert "file-png" not in text, (name, text)

@@ -1,8 +1,8 @@
-"""A stand-in for the engine's Python that interrupts the real engine once it has sent a preview.
+"""A stand-in for the engine's Python that interrupts the real engine once it has reported progress.
 
 ``interrupt.py REAL_PYTHON ARG...`` runs ``REAL_PYTHON ARG...`` (the plug-in's engine command),
-passes its records through, and sends it SIGINT (Ctrl-C) right after the first record that
-carries a preview, so the plug-in sees a run cancelled mid-way with its preview layer showing.
+passes its records through, and sends it SIGINT (Ctrl-C) right after its first progress record,
+so the plug-in sees a run cancelled mid-way.
 Standard library only: it runs in GIMP's Python.
 """
 
@@ -22,7 +22,7 @@ def main() -> int:
             record = json.loads(line)
         except ValueError:
             continue
-        if not interrupted and isinstance(record, dict) and record.get("preview"):
+        if not interrupted and isinstance(record, dict) and record.get("event") == "progress":
             engine.send_signal(signal.SIGINT)
             interrupted = True
     return engine.wait()

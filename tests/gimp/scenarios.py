@@ -96,7 +96,13 @@ def call(image, layer, procedure_name=PROC_NAME, **arguments):
         if name.startswith("style-file"):
             value = gfile(value)
         config.set_property(name, value)
+    time.sleep(1.0)  # what GIMP's other processes print as the scenario's own exports end, before the mark
+    sys.stderr.write(f"@@ start {procedure_name}\n")
+    sys.stderr.flush()
     result = procedure.run(config)
+    time.sleep(1.0)  # what GIMP's other processes print as the call ends, before the end mark
+    sys.stderr.write(f"@@ end {procedure_name}\n")
+    sys.stderr.flush()
     status = result.index(0)
     message = result.index(1) if status != Gimp.PDBStatusType.SUCCESS and result.length() > 1 else None
     return status.value_nick, (str(message) if message is not None else None)
@@ -358,7 +364,7 @@ def draft():
     _, _, painting = plugin()
     image, layer = make_image(Gimp.ImageBaseType.RGB, PARAMS["content_wide"], offsets=(0, 0), size=(96, 64))
     try:
-        layer.scale(400, 266, False)  # bigger than DRAFT_SIDE: the draft is smaller than the layer
+        layer.scale(1024, 683, False)  # much bigger than DRAFT_SIDE: the draft is smaller than the layer
         image.resize_to_layers()
         image.clean_all()
         request, config, labels = request_for(image, layer, **{"style-file": PARAMS["style"], "quality": "draft"})
@@ -368,6 +374,8 @@ def draft():
         painting.draft(request, config, labels, Recording(image), path)
         return {
             "seconds": time.monotonic() - started,
+            "estimate": painting.draft_request(request).estimate(config),
+            "full_estimate": request.estimate(config),
             "draft": path,
             "draft_side": painting.DRAFT_SIDE,
             "layer_size": [layer.get_width(), layer.get_height()],

@@ -327,9 +327,23 @@ def output_dimensions(width: int, height: int, side: int) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+def painting_name(source: Any) -> str:
+    """The name of a layer, or of an open image: its file's, else its only layer's (an image a
+    script loaded has no file), without the extension."""
+    name = source.get_name()
+    if hasattr(source, "get_imported_file"):  # an image
+        files = [file for file in (source.get_file(), source.get_imported_file()) if file and file.get_path()]
+        layers = source.get_layers()
+        if files:
+            name = os.path.basename(files[0].get_path())
+        elif len(layers) == 1:
+            name = layers[0].get_name()
+    return os.path.splitext(name)[0]
+
+
 def styles(values: dict[str, Any]) -> list[Style]:
     """The chosen paintings: slots with a layer, an open image or a file (the first set, in that
-    order) and a weight above 0. Layers and images are named by ``get_name()``."""
+    order) and a weight above 0."""
     chosen = []
     for slot in range(1, STYLE_SLOTS + 1):
         suffix = slot_suffix(slot)
@@ -339,8 +353,7 @@ def styles(values: dict[str, Any]) -> list[Style]:
         if weight <= 0 or not (source or path):
             continue
         if source is not None:
-            name = os.path.splitext(source.get_name())[0]
-            chosen.append(Style(None, weight, region, slot, source=source, name=name))
+            chosen.append(Style(None, weight, region, slot, source=source, name=painting_name(source)))
         else:
             chosen.append(Style(path, weight, region, slot, name=os.path.splitext(os.path.basename(path))[0]))
     return chosen

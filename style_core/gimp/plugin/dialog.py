@@ -119,7 +119,7 @@ class OpenChooser:
         self.combo.append_text("(none: the file above)")
         for opened in Gimp.get_images():
             self.entries.append((self.image, opened))
-            self.combo.append_text(f"{opened.get_name()}-{opened.get_id()}")
+            self.combo.append_text(f"{args.painting_name(opened)} (image {opened.get_id()})")
             for item in opened.get_layers():
                 self.entries.append((self.layer, item))
                 self.combo.append_text(f"    layer '{item.get_name()}'")
@@ -200,7 +200,7 @@ def add_preview(
     layer: Gimp.Layer,
 ) -> str:
     """A Preview button, its status line and the draft it paints (see :func:`painting.draft`)."""
-    box = dialog.fill_box("preview-box", [])
+    box = own_box(dialog, "preview-box")
     box.set_spacing(6)
     row = Gtk.Box(orientation=Gtk.Orientation.HORIZONTAL, spacing=12)
     button = Gtk.Button.new_with_label("Preview")
@@ -244,6 +244,13 @@ def add_preview(
 
     button.connect("clicked", on_preview)
     return "preview-box"
+
+
+def own_box(dialog: GimpUi.ProcedureDialog, box_id: str) -> Gtk.Box:
+    """A box the dialog knows as ``box_id``, for the plug-in's own widgets. (GIMP fills a box
+    given no names with every argument, so it is given an empty label.)"""
+    dialog.get_label(f"{box_id}-start", "", False, False)
+    return dialog.fill_box(box_id, [f"{box_id}-start"])
 
 
 def clear_button(tooltip: str, config: Gimp.ProcedureConfig, name: str) -> Gtk.Button:
@@ -345,7 +352,7 @@ def run_dialog(
         spin.set_size_request(WEIGHT_WIDTH, -1)
         region = by_name[f"style-region{suffix}"]
         regions = GimpUi.prop_drawable_chooser_new(config, region.name, region.nick)
-        row = dialog.fill_box(f"style-row{suffix}", [])
+        row = own_box(dialog, f"style-row{suffix}")
         row.set_orientation(Gtk.Orientation.HORIZONTAL)
         row.set_spacing(12)
         chooser = StyleChooser(config, by_name[f"style-file{suffix}"], folder)

@@ -188,13 +188,18 @@ def run(request: Request, config: EngineConfig, labels: dict[str, str], progress
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def draft(request: Request, config: EngineConfig, labels: dict[str, str], progress: Any, path: str) -> None:
-    """A quick look: ``request`` painted at a long side of at most :data:`DRAFT_SIDE` px with its
-    settings, written to ``path`` (a PNG); the image is not touched."""
+def draft_request(request: Request) -> Request:
+    """``request`` at a long side of at most :data:`DRAFT_SIDE` px, with its other settings."""
     side = min(DRAFT_SIDE, request.size)
     options = list(request.options)
     options[options.index("--size") + 1] = str(side)
-    small = dataclasses.replace(request, options=tuple(options), size=side, target=None, iterations=0)
+    return dataclasses.replace(request, options=tuple(options), size=side, target=None, iterations=0)
+
+
+def draft(request: Request, config: EngineConfig, labels: dict[str, str], progress: Any, path: str) -> None:
+    """A quick look: :func:`draft_request` painted and written to ``path`` (a PNG); the image is
+    not touched."""
+    small = draft_request(request)
     config.check_python()
     clock = RunClock(small.estimate(config), time.monotonic())
     workdir = tempfile.mkdtemp(prefix="style-core-gimp-")
