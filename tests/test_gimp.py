@@ -42,7 +42,7 @@ PLUGIN_SOURCE = REPO / "style_core" / "gimp" / "plugin"
 SCENARIOS = REPO / "tests" / "gimp" / "scenarios.py"
 INTERRUPT = REPO / "tests" / "gimp" / "interrupt.py"
 SLOW = REPO / "tests" / "gimp" / "slow.py"
-GIMP_TIMEOUT_S = 900
+GIMP_TIMEOUT_S = 1800  # every scenario in one GIMP: minutes on a loaded machine
 BATCH = ["gimp-console-3.0", "-i", "-n", "--batch-interpreter=python-fu-eval", "-b", "-", "--quit"]
 PLUGIN_MODULES = ("arguments", "engine", "protocol", "clock")
 #: Where the test venv's dependencies come from: .venv's packages, its links resolved (a worktree's
