@@ -1,8 +1,10 @@
-"""The function behind Run and Refine, which are also the API endpoints ``/stylize`` and ``/refine``.
+"""The function behind Run and Refine, and behind the API endpoints ``/stylize`` and ``/refine``.
 
 Its named parameters come from the schema (:mod:`style_app.parameters`). ``/refine`` takes a
 previous result first (``init``) and runs the full size only, from it. Each streams (image,
-png, status): previews as the picture forms, then the result as a PNG with its recipe. With
+png, status): previews as the picture forms, then the result as a PNG with its recipe; for
+the page with a progress bar and unchanged outputs skipped (:data:`PAGE`), for scripts as
+plain text and None (:data:`API`). With
 regions (:mod:`style_app.regions`), each painting repaints its own and the previews show the
 rest of the photo as it was.
 

@@ -93,7 +93,8 @@ def _regions(photo: str | None) -> Widgets:
 
 def describe(components: Sequence[gr.components.Component], texts: Mapping[str, str]) -> None:
     """Give each API parameter its description (what ``client.view_api()`` shows beside it):
-    ``texts`` by parameter name, in the order of ``components``."""
+    ``texts`` by parameter name, in the order of ``components``. gradio takes it from the
+    component's ``api_info_as_input()``, not from the handler's docstring."""
     for component, text in zip(components, texts.values(), strict=True):
         info = component.api_info_as_input()
         component.api_info_as_input = lambda info=info, text=text: {**info, "additional_description": text}
