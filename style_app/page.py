@@ -23,7 +23,7 @@ from .limits import Limits
 from .messages import tell_operator
 from .parameters import parameter_names
 from .regions import LEGEND, editor, editor_value
-from .uploads import checked_by_the_engine, image_input
+from .uploads import accept_only_uploads, checked_by_the_engine, image_input
 
 CSS = """
 #output img { object-fit: contain; }
@@ -161,7 +161,7 @@ def create_demo(
             api_visibility="private",
         )
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)
-    return demo
+    return accept_only_uploads(demo)
 
 
 def launch_options(limits: Limits | None = None) -> dict[str, Any]:
