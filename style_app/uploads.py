@@ -80,10 +80,12 @@ def accept_only_uploads(demo: gr.Blocks) -> gr.Blocks:
 
 
 def check_argument(name: str, block: gr.blocks.Block, value: Any, blocked_paths: Sequence[str] = ()) -> None:
-    """Refuse (a :class:`gr.Error`) an argument ``value`` for ``block`` that is not of the
-    component's shape, or holds a file Gradio did not receive from the visitor."""
+    """Refuse (a :class:`gr.Error`) an argument ``value`` for ``block`` that holds a file Gradio
+    did not receive from the visitor, or is not of the component's shape."""
     if value is None:
         return
+    if not all(_received(file, blocked_paths) for file in _files(value)):
+        raise visitor_error(NOT_UPLOADED.format(name=name))
     model = getattr(block, "data_model", None)
     if model is not None:
         try:
@@ -95,8 +97,6 @@ def check_argument(name: str, block: gr.blocks.Block, value: Any, blocked_paths:
                 f"{name}: not a {type(block).__name__} value ({where + ': ' if where else ''}{error['msg']}); "
                 "see the API page for its shape"
             ) from None
-    if not all(_received(file, blocked_paths) for file in _files(value)):
-        raise visitor_error(NOT_UPLOADED.format(name=name))
 
 
 def _parameter_names(block_fn: BlockFunction) -> list[str]:
@@ -134,10 +134,13 @@ def _received(file: dict[str, Any], blocked_paths: Sequence[str]) -> bool:
         return True  # nothing to open (an image without a path is refused as unreadable)
     if not isinstance(path, str) or is_http_url_like(path):
         return False
-    allowed, _ = gr_utils.is_allowed_file(
-        gr_utils.abspath(path),
-        blocked_paths=blocked_paths,
-        allowed_paths=[],
-        created_paths=[gr_utils.get_upload_folder()],
-    )
-    return allowed and os.path.isfile(path)
+    try:
+        allowed, _ = gr_utils.is_allowed_file(
+            gr_utils.abspath(path),
+            blocked_paths=blocked_paths,
+            allowed_paths=[],
+            created_paths=[gr_utils.get_upload_folder()],
+        )
+        return allowed and os.path.isfile(path)
+    except (OSError, ValueError):  # a NUL byte, a name too long
+        return False
