@@ -22,7 +22,6 @@ import gradio.utils as gr_utils
 import PIL.Image
 from gradio.blocks import BlockFunction
 from gradio_client.utils import is_http_url_like
-from pydantic import ValidationError
 
 from .messages import visitor_error
 
@@ -90,12 +89,12 @@ def check_argument(name: str, block: gr.blocks.Block, value: Any, blocked_paths:
     if model is not None:
         try:
             model.model_validate(value, context={"validate_meta": True})  # as Gradio does next
-        except ValidationError as exc:
-            error = exc.errors()[0]
+        except ValueError as exc:  # pydantic's ValidationError (gradio's dependency, not the Space's)
+            error = exc.errors()[0]  # type: ignore[attr-defined]
             where = ".".join(str(part) for part in error["loc"])
             raise visitor_error(
-                f"{name}: not a {type(block).__name__} value ({where + ': ' if where else ''}{error['msg']}); "
-                "see the API page for its shape"
+                f"{name}: not a value this parameter takes ({where + ': ' if where else ''}{error['msg']}); "
+                "see the app's API page for its shape"
             ) from None
 
 

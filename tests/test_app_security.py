@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import re
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +31,9 @@ from PIL import Image
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
 from conftest_app import ROOT, Served  # noqa: E402
 
+from style_app.limits import VARIABLES, Limits  # noqa: E402
 from style_app.uploads import NOT_UPLOADED  # noqa: E402
+from style_core.errors import InvalidSettingError  # noqa: E402
 
 pytest_plugins = ["conftest_app"]  # the fixture: served
 
@@ -288,3 +291,101 @@ def test_no_payload_shape_reaches_a_server_file(served, defaults, secret, opens,
     event, answer = _call(served, defaults, api, **extra, **_placed(name, part, file))
     assert event == "error" and _refused(answer["error"], name), answer
     assert len(served.engine.runs) == runs and not opens.seen
+
+
+BAD_VARIABLES = [
+    ("STYLE_APP_MAX_SIZE", "abc"),
+    ("STYLE_APP_MAX_SIZE", "4"),
+    ("STYLE_APP_MAX_SIZE", "99999"),
+    ("STYLE_APP_MAX_SIZE", "512.5"),
+    ("STYLE_APP_TIME_LIMIT", "soon"),
+    ("STYLE_APP_TIME_LIMIT", "nan"),
+    ("STYLE_APP_TIME_LIMIT", "-5"),
+    ("STYLE_APP_QUEUE_SIZE", "0"),
+    ("STYLE_APP_QUEUE_SIZE", "many"),
+    ("STYLE_APP_MAX_UPLOAD", "lots"),
+    ("STYLE_APP_MAX_UPLOAD", "20"),
+    ("STYLE_APP_MAX_UPLOAD", "0mb"),
+    ("STYLE_APP_MAX_UPLOAD", "-1mb"),
+    ("STYLE_APP_MAX_PIXELS", "1e9"),
+    ("STYLE_APP_MAX_PIXELS", "10"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VARIABLES)
+def test_a_limit_variable_it_cant_use_is_one_line_naming_it_and_what_it_takes(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InvalidSettingError) as caught:
+        Limits.for_device("cpu")
+    line = str(caught.value)
+    assert re.fullmatch(rf"{name} must be (a|an) .+; got {re.escape(repr(value))}; fix it, or unset it .+", line)
+    assert {name for name, _ in BAD_VARIABLES} == {variable.name for variable in VARIABLES}
+
+
+def test_limit_variables_it_can_use_are_used(monkeypatch):
+    values = {"MAX_SIZE": " 320", "TIME_LIMIT": "90.5", "QUEUE_SIZE": "3", "MAX_UPLOAD": "5 MB", "MAX_PIXELS": "4096"}
+    for name, value in values.items():
+        monkeypatch.setenv(f"STYLE_APP_{name}", value)
+    assert Limits.for_device("cpu") == Limits(320, 90.5, queue_size=3, max_file_size="5mb", max_pixels=4096)
+    monkeypatch.setenv("STYLE_APP_MAX_SIZE", "")  # set but empty: unset
+    assert Limits.for_device("cpu").max_size == Limits.BY_DEVICE["cpu"][0]
+
+
+@pytest.mark.parametrize(("name", "value"), [("STYLE_APP_MAX_SIZE", "abc"), ("STYLE_APP_MAX_UPLOAD", "lots")])
+def test_the_server_with_a_variable_it_cant_use_says_so_and_exits_2(tmp_path, name, value):
+    environment = os.environ | {name: value, "GRADIO_TEMP_DIR": str(tmp_path), "STYLE_CORE_WEIGHTS": "offline"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "app.py")], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [f"style_app: {name} must be " + done.stderr.split(" must be ", 1)[1].strip()]
+    assert "Traceback" not in done.stderr and not done.stdout
+
+
+def _regions_with(layer: dict | None = None, **parts: Any) -> dict:
+    return {"regions": {"background": None, "layers": [layer] if layer else [], "composite": None} | parts}
+
+
+@pytest.mark.parametrize(
+    "regions",
+    ["abc", 5, [1, 2], {"layers": "abc"}, {"layers": [5]}, {"background": 7}, {"layers": [{"url": 3}]}],
+    ids=["text", "number", "list", "layers-text", "layer-number", "background-number", "layer-url-number"],
+)
+def test_a_malformed_regions_value_is_one_line(served, defaults, regions):
+    event, data = _call(served, defaults, "stylize", regions=regions)
+    assert event == "error" and data["error"], data
+    assert re.fullmatch(
+        r"Regions: not a value this parameter takes \(.+\); see the app's API page for its shape", data["error"]
+    )
+
+
+def _bomb(path: Path) -> Path:
+    Image.new("1", (20_000, 10_000)).save(path)  # 200 M pixels in a few kilobytes: over Pillow's bomb limit
+    return path
+
+
+def _text(path: Path) -> Path:
+    path.write_text("<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>")
+    return path
+
+
+def _over_the_limit(path: Path) -> Path:
+    Image.new("RGBA", (1200, 1000)).save(path)  # 1.2 M pixels, over the test's 1 M
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_text, r"Regions: an image \(background, layer or composite\) is not a picture Pillow reads"),
+        (_bomb, r"Regions: an image has more pixels than this server reads \(1,000,000\)"),
+        (_over_the_limit, r"Regions: an image of 1200x1000 = 1,200,000 pixels is more than this server reads .+"),
+    ],
+    ids=["text", "bomb", "over-the-limit"],
+)
+@pytest.mark.parametrize("part", REGIONS)
+def test_a_regions_image_that_cant_be_read_is_one_line(served, defaults, tmp_path, make, message, part):
+    uploaded = _upload(served, make(tmp_path / "layer.png"))
+    regions = _regions_with(uploaded) if part == "layers" else _regions_with(**{part: uploaded})
+    event, data = _call(served, defaults, "stylize", **regions)
+    assert event == "error" and data["error"] and re.fullmatch(message, data["error"]), data
