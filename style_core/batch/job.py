@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from .. import protocol
 from ..cluster import Worker
 from ..errors import ImageError, StyleCoreError, UsageError
+from ..image import read_file
+from ..output import output_folder
 from ..settings import Settings
 from .events import BatchDone, BatchEvent, ImageDone, ImageFailed, ImageProgress, ImageSkipped
 from .inputs import RESULT_TYPES, collect_inputs
@@ -109,6 +111,12 @@ class Batch:
         from ..job import styles_and_settings
 
         max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+        if isinstance(inputs, (str, os.PathLike)):  # one picture, folder or glob
+            inputs = [inputs]
+        if not isinstance(out_dir, (str, os.PathLike)):
+            raise UsageError(
+                f"out_dir must be a folder's path; got {out_dir!r:.60}", hint="pass the folder for the results"
+            )
         if result_type not in RESULT_TYPES or bit_depth not in RESULT_TYPES[result_type]:
             allowed = ", ".join(f"{t} ({'/'.join(map(str, d))} bit)" for t, d in RESULT_TYPES.items())
             raise UsageError(f"results can't be {bit_depth}-bit {result_type}", hint=f"choose one of {allowed}")
@@ -127,9 +135,7 @@ class Batch:
             from ..cluster import require_ray
 
             require_ray(None if self.ray == "local" else self.ray)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(self.out_dir, os.W_OK | os.X_OK):
-            raise UsageError(f"output folder '{self.out_dir}' is not writable", hint="choose another folder")
+        output_folder(self.out_dir, "output folder")
         self.resume, self.bit_depth = resume, bit_depth
         self.workers, self.cpus_per_worker, self.max_pixels = workers, cpus_per_worker, max_pixels
 
@@ -155,7 +161,7 @@ class Batch:
 
     def _save(self, index: int, result: Any, steps: int, seconds: float, counts: Mapping[str, int], started: float):
         item = self.items[index - 1]
-        item.output.parent.mkdir(parents=True, exist_ok=True)
+        output_folder(item.output.parent, "output folder")
         result.save(item.output, bit_depth=self.bit_depth)
         width, height = result.size
         fraction = (sum(counts.values()) + 1) / len(self.items)
@@ -178,7 +184,7 @@ class Batch:
             item = self.items[index - 1]
             begun = time.perf_counter()
             try:
-                data = item.source.read_bytes()
+                data = read_file(item.source, f"image '{item.source}'")
                 for event in worker.stylise(str(item.source), data):
                     if isinstance(event, Finished):
                         seconds = time.perf_counter() - begun
@@ -189,9 +195,6 @@ class Batch:
                             index, total, str(item.source), event.step, event.total_steps, fraction,
                             _since(started), event.eta,
                         )  # fmt: skip
-            except OSError as exc:
-                error = ImageError(f"image '{item.source}': can't be read ({exc.strerror or exc})")
-                yield self._failed(index, protocol.error_record(error), counts, started)
             except StyleCoreError as exc:
                 yield self._failed(index, protocol.error_record(exc), counts, started)
             except Exception as exc:  # a bug: its traceback in the log, and the batch goes on
@@ -206,10 +209,9 @@ class Batch:
             for index in todo:
                 item = self.items[index - 1]
                 try:
-                    data = item.source.read_bytes()
-                except OSError as exc:
-                    error = ImageError(f"image '{item.source}': can't be read ({exc.strerror or exc})")
-                    yield self._failed(index, protocol.error_record(error), counts, started)
+                    data = read_file(item.source, f"image '{item.source}'")
+                except ImageError as exc:
+                    yield self._failed(index, protocol.error_record(exc), counts, started)
                     continue
                 rows.append({"index": index, "name": str(item.source), "data": data})
             if not rows:
