@@ -40,8 +40,9 @@ _RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.str
 
 
 class Worker:
-    """Does one kind of work for one job's settings, holding the network (built once per
-    process and reused by every job in it, see :func:`style_core.engine.runner.network`).
+    """Does one kind of work for one job's settings. The network is built when the worker is
+    (once per process: every job in it reuses it, see :func:`style_core.engine.network.network`),
+    so that an actor's first job doesn't wait for it.
 
     Subclasses implement :meth:`process`; their constructor's keyword arguments must be
     picklable (they travel to Ray's actors).
@@ -54,8 +55,7 @@ class Worker:
 
         self.settings = settings
         self.device = resolve_device(settings.device)
-        layers = [*settings.content_layers, *settings.style_layers]
-        self.network = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
+        network(settings.weights, settings.pooling, deepest_layer(settings.layers), str(self.device))
 
     def process(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Output rows for one input row (flat dicts of numbers, strings and bytes)."""

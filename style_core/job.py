@@ -4,8 +4,9 @@ Data flow: images in → colour preparation → for each coarse-to-fine stage, t
 (content features, blended style statistics) → iterations, each yielding a
 :class:`~style_core.events.Progress` → a :class:`~style_core.events.Finished` event with the
 :class:`~style_core.events.Result`. Closing the generator stops the work at the next
-iteration. Planning lives in :mod:`~style_core.engine.plan`, running the stages in
-:mod:`~style_core.engine.runner` (which measures targets, optimises and reports).
+iteration. The job loads and checks everything into one frozen
+:class:`~style_core.engine.inputs.RunInputs` and plans (:mod:`~style_core.engine.plan`); the
+engine's :func:`~style_core.engine.runner.run` does the rest.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from PIL import Image
 from torch import Tensor
 
 from .engine.device import resolve_device
+from .engine.inputs import RunInputs
 from .engine.objective import Anchor
 from .engine.plan import Plan, make_plan
-from .engine.runner import Runner
+from .engine.runner import run
 from .engine.tiles import Tiling, crop_pixels
 from .engine.vgg import deepest_layer
 from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
@@ -127,13 +129,25 @@ class Job:
         self.init = None if init is None else self._init(_as_image(init, "init image", max_pixels))
         self.anchor = anchor
         self.device = resolve_device(self.settings.device)
-        deepest = deepest_layer([*self.settings.content_layers, *self.settings.style_layers])
+        deepest = deepest_layer(self.settings.layers)
         if self.settings.tile_size:
             self.tiling = Tiling(core_side=self.settings.tile_size)
         else:
             self.tiling = Tiling(crop_pixels=crop_pixels(tile_memory(self.device)))
         self.plan: Plan = make_plan(
             self.settings, self.content.size, tiling=self.tiling, deepest=deepest, refine=self.init is not None
+        )
+        self.inputs = RunInputs(
+            settings=self.settings,
+            content=self.content,
+            styles=tuple(self.styles),
+            masks=None if self.masks is None else tuple(self.masks),
+            style_masks=tuple(self.style_masks),
+            init=self.init,
+            anchor=self.anchor,
+            device=self.device,
+            tiling=self.tiling,
+            plan=self.plan,
         )
 
     def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:
@@ -188,7 +202,7 @@ class Job:
         :class:`~style_core.events.Finished`. Closing the generator stops the work."""
         started = time.perf_counter()
         try:
-            yield from Runner(self).events(started)
+            yield from run(self.inputs, started)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise OutOfMemoryError(
                 f"out of memory at {self.plan.width}x{self.plan.height} px on {self.device.type}"

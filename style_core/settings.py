@@ -1,4 +1,4 @@
-"""Every setting of a stylisation, declared once.
+"""Every setting of a run, declared once.
 
 Each field of :class:`Settings` carries its :class:`Spec`: the kind of value, the default,
 the range or the choices with their labels, a label and a one-line help, and a tier
@@ -246,6 +246,12 @@ class Settings:
             if not any(self.style_blend):
                 raise InvalidSettingError("style_blend weights are all zero; give at least one style a weight")
         return self
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layers the run's network must compute: the content layers, then the style layers
+        not among them."""
+        return tuple(dict.fromkeys([*self.content_layers, *self.style_layers]))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values of every setting (for the recipe)."""

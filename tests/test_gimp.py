@@ -32,9 +32,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_core.engine.plan import DEVICE_MAX_SIZE
-from style_core.examples import swirl_painting
+from fixtures.pictures import swirl_painting
 from style_core.gimp import install as gimp_install
+from style_core.gimp.probe import DEVICE_MAX_SIZE
 from style_core.settings import schema_record
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,9 +15,10 @@ import av
 import numpy as np
 import pytest
 
+from fixtures.clips import moving_disc_clip, write_clip
+from fixtures.pictures import swirl_painting
 from style_core.cli.video import main
 from style_core.events import Progress
-from style_core.examples import swirl_painting
 from style_core.image import load_image
 from style_core.settings import Settings
 from style_core.video import job as video_job
@@ -25,7 +26,6 @@ from style_core.video.chunks import Chunk, lead_share, missing_runs, plan_chunks
 from style_core.video.flow import motion, warp, warping_error
 from style_core.video.frames import FrameStylist, StylisedFrame, with_motion
 from style_core.video.media import probe, read_frames, working_size, write_video
-from style_core.video.synthetic import moving_disc_clip, write_clip
 from style_core.video.workdir import decode_png
 
 #: Small and quick, but real: 96x64 frames, three full-size iterations a frame.
