@@ -25,6 +25,7 @@ import math
 import numbers
 import os
 import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +119,9 @@ def open_picture(source: Path | bytes, name: str, max_pixels: int) -> Image.Imag
     if not data:
         raise ImageError(f"{name}: the file is empty (0 bytes)")
     try:
-        image = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # the pixels are counted below, against max_pixels
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise ImageError(
             f"{name}: not an image, or in a format that can't be read here", hint=READABLE_FORMATS_HINT

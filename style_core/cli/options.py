@@ -76,9 +76,11 @@ def add_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, spec: 
 
 
 def _choice(value: str, label: str) -> str:
-    """``avg = Average``, but ``max`` alone where the label only repeats the value (``Max``)."""
-    same = "".join(c for c in label.lower() if c.isalnum()) == value.lower()
-    return value if same else f"{value} = {label}"
+    """``avg = Average``; where the label begins with the value, the value and the rest of the
+    label (``max`` for Max, ``draft (fast)`` for Draft (fast)): no word said twice."""
+    if label.lower().replace("-", "").startswith(value.lower()):
+        return value + label[len(value) + label[: len(value) + 1].count("-") :]
+    return f"{value} = {label}"
 
 
 def add_setting_options(parser: argparse.ArgumentParser) -> None:
