@@ -318,13 +318,13 @@ def output_size(width: int, height: int, size: int, what: str = "the photo") -> 
     out = size_for_long_side(width, height, size or max(width, height))
     if min(out) >= MIN_SIDE:
         return out
-    smallest = math.ceil(MIN_SIDE * max(width, height) / min(width, height))
-    while min(size_for_long_side(width, height, smallest)) < MIN_SIDE:
+    smallest = max(1, math.floor((MIN_SIDE - 0.5) * max(width, height) / min(width, height)))
+    while min(size_for_long_side(width, height, smallest)) < MIN_SIDE:  # rounding decides the last pixel
         smallest += 1
     raise ImageError(
         f"size {size}: {what} ({width}x{height}) would be {out[0]}x{out[1]}; each side of a result must be "
         f"at least {MIN_SIDE} pixels",
-        hint=f"choose a size of {smallest} or more, or crop {what} to a less narrow shape",
+        hint=f"choose a size of {smallest} or more",
     )
 
 

@@ -195,11 +195,12 @@ def test_a_pickle_that_holds_code_is_said_to_hold_code(pictures, tmp_path, capsy
 
 @pytest.mark.parametrize(
     ("width", "height", "size", "smallest"),
-    [(9000, 100, "64", 1440), (16, 5000, "64", 5000), (9000, 100, "512", 1440)],
+    [(9000, 100, "64", 1395), (16, 5000, "64", 4844), (9000, 100, "512", 1395)],
 )
 def test_an_output_under_the_minimum_side_is_refused_with_the_size_that_works(
     width, height, size, smallest, tmp_path, pictures, capsys
 ):
+    """The smallest size is where the short side rounds to 16 (100 * 1395 / 9000 = 15.5 → 16)."""
     Image.new("RGB", (width, height), "teal").save(tmp_path / "thin.png")
     status = main([str(tmp_path / "thin.png"), str(pictures[1]), "-o", str(tmp_path / "r.png"), "--size", size])
     one_line(capsys, status, 2, rf"each side of a result must be at least 16 pixels; choose a size of {smallest} ")
