@@ -112,7 +112,7 @@ class Settings:
     """How to stylise: every setting with its default. See :data:`SCHEMA` for ranges and help."""
 
     size: int = setting(
-        "int", 512, "Output size", "Long side of the result in pixels",
+        "int", 512, "Output size", "Long side of the result in pixels (refused where the short side would be under 16)",
         tier="basic", minimum=0, maximum=8192, step=32, zero="the photo's own size",
     )  # fmt: skip
     quality: str = setting(
