@@ -117,6 +117,8 @@ def replacing(path: str | Path) -> Iterator[Path]:
     removed when it fails; an :class:`OSError` becomes an :class:`OutputError` whose hint
     follows its reason (:func:`hint_for`)."""
     path = Path(path)
+    if "\0" in str(path):  # the system refuses such a name with a ValueError
+        raise OutputError(f"can't write {str(path)!r}: the name holds a NUL character", hint="choose another name")
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     try:
         os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
@@ -127,6 +129,11 @@ def replacing(path: str | Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
+
+
+def _is_planes(planes: object, channels: int) -> bool:
+    """Whether ``planes`` is a (1, ``channels``, H, W) tensor."""
+    return isinstance(planes, Tensor) and planes.ndim == 4 and tuple(planes.shape[:2]) == (1, channels)
 
 
 def _planes(rgb: Tensor, alpha: Tensor | None) -> Tensor:
@@ -207,6 +214,13 @@ def save_image(
     """
     if bit_depth not in (8, 16):
         raise OutputError(f"bit depth must be 8 or 16; got {bit_depth!r}")
+    for name, planes, channels in (("rgb", rgb, 3), ("alpha", alpha, 1)):
+        if not (planes is None and name == "alpha") and not _is_planes(planes, channels):
+            shape = tuple(planes.shape) if hasattr(planes, "shape") else type(planes).__name__
+            raise ImageError(
+                f"{name} must be a (1, {channels}, H, W) tensor; got {shape}",
+                hint="pass the result's .rgb and .alpha, or save a Result with result.save(path)",
+            )
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (FORMATS_16 if bit_depth == 16 else FORMATS_8):
@@ -251,6 +265,8 @@ def read_recipe(path: str | Path) -> dict:
 
     Raises :class:`~style_core.errors.ImageError` for a file that is missing or no picture,
     and for a recipe that is not a JSON object (damaged, or written by something else)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ImageError(f"read_recipe: can't read a {type(path).__name__}", hint="pass the path of a result")
     what = f"picture '{path}'"
     with open_picture(Path(path), what, DEFAULT_MAX_PIXELS) as image:
         text = image.text.get(RECIPE_KEY) if hasattr(image, "text") else None

@@ -25,10 +25,20 @@ import pytest
 import torch
 from PIL import Image
 
+from style_core.batch import stylize_batch
 from style_core.cli import main
-from style_core.errors import ImageError, InvalidSettingError, StyleCoreError, UsageError
+from style_core.engine.weights import load_weights
+from style_core.errors import (
+    ImageError,
+    InvalidSettingError,
+    OutputError,
+    StyleCoreError,
+    UsageError,
+    WeightsUnavailableError,
+)
 from style_core.job import Job
 from style_core.output import read_recipe, save_image
+from style_core.video import stylize_video
 
 QUICK = ["--size", "64", "--start-size", "64", "--steps", "1", "--preview-every", "0"]
 
@@ -345,7 +355,6 @@ def test_style_masks_may_be_a_generator_or_one_mask(content_image, style_image):
 
 
 def test_stylize_batch_takes_one_input_and_refuses_no_folder(pictures, tmp_path):
-    from style_core.batch import stylize_batch
     from style_core.batch.events import BatchDone, ImageDone
 
     with pytest.raises(UsageError) as caught:
@@ -445,3 +454,45 @@ def test_the_two_ways_the_hint_shows_both_work(tmp_path):
     for argv in (["photo.jpg", "--style", "a.jpg", "-o", "OUT"], ["--style", "a.jpg", "-o", "OUT", "--", "photo.jpg"]):
         args = build_parser().parse_args(argv)
         assert args.inputs == ["photo.jpg"] and args.styles == ["a.jpg"]
+
+
+# -- a second round, invented here ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("call", "kind", "pattern"),
+    [
+        (lambda t, p, s: save_image(t / "a\0.png", torch.rand(1, 3, 20, 20)), OutputError, "holds a NUL character"),
+        (lambda t, p, s: save_image(t / "a.png", np.zeros((20, 20, 3))), ImageError, r"rgb must be a \(1, 3, H, W\)"),
+        (lambda t, p, s: save_image(t / "a.png", torch.rand(20, 20)), ImageError, r"got \(20, 20\)"),
+        (lambda t, p, s: read_recipe(None), ImageError, "read_recipe: can't read a NoneType"),
+        (lambda t, p, s: load_weights("/dev/zero"), WeightsUnavailableError, "'/dev/zero': is not a regular file"),
+        (lambda t, p, s: load_weights(t), WeightsUnavailableError, "is a folder"),
+        (lambda t, p, s: stylize_batch([], s, t / "o"), UsageError, "no inputs given"),
+        (lambda t, p, s: stylize_batch(5, s, t / "o"), UsageError, "inputs must be paths, folders or globs; got a int"),
+        (lambda t, p, s: stylize_video(None, s, t / "o.mp4"), UsageError, "video must be a file's path; got None"),
+        (lambda t, p, s: stylize_video(p, s, None), UsageError, "output must be a file's path; got None"),
+        (lambda t, p, s: Job(p, s, init="/dev/zero"), ImageError, "init image '/dev/zero': is not a regular file"),
+    ],
+)
+def test_second_round_api_cases_are_one_line(call, kind, pattern, tmp_path, pictures):
+    with pytest.raises(kind) as caught:
+        call(tmp_path, *pictures)
+    assert_one_line(caught.value, pattern)
+    assert not list(tmp_path.glob(".*.part"))  # nothing half-written left behind
+
+
+def test_a_symlink_to_a_device_is_refused_like_the_device(pictures, tmp_path, capsys):
+    (tmp_path / "zero.png").symlink_to("/dev/zero")
+    status = main(["batch", str(tmp_path / "zero.png"), "--style", str(pictures[1]), "-o", str(tmp_path / "o")])
+    one_line(capsys, status, 2, r"zero.png': is not a regular file")
+
+
+def test_a_video_of_too_many_pixels_is_refused_before_decoding(tmp_path):
+    from fixtures.clips import moving_disc_clip, write_clip
+    from style_core.video.media import probe
+
+    write_clip(tmp_path / "clip.mp4", moving_disc_clip(96, 64, 2))
+    with pytest.raises(ImageError, match=r"frames of 96x64 = 6,144 pixels are more than the limit of 1,000"):
+        probe(tmp_path / "clip.mp4", "video 'clip.mp4'", max_pixels=1000)
+    assert probe(tmp_path / "clip.mp4").frames == 2

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,11 @@ class Batch:
         max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
         if isinstance(inputs, (str, os.PathLike)):  # one picture, folder or glob
             inputs = [inputs]
+        if not isinstance(inputs, Iterable) or isinstance(inputs, (bytes, Mapping)):
+            raise UsageError(f"inputs must be paths, folders or globs; got a {type(inputs).__name__}")
+        inputs = list(inputs)
+        if not inputs:
+            raise UsageError("no inputs given", hint="give the pictures, folders or globs to paint")
         if not isinstance(out_dir, (str, os.PathLike)):
             raise UsageError(
                 f"out_dir must be a folder's path; got {out_dir!r:.60}", hint="pass the folder for the results"

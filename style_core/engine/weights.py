@@ -503,9 +503,8 @@ def load_weights(spec: str | os.PathLike | None = None, *, convention: str | Non
             return load_offline()
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise WeightsUnavailableError(
-            f"weights {spec!r}: no such file (expected 'auto', 'hub', 'offline' or a file path)"
-        )
+        problem = "no such file" if not path.exists() else "is a folder" if path.is_dir() else "is not a regular file"
+        raise WeightsUnavailableError(f"weights {spec!r}: {problem} (expected 'auto', 'hub', 'offline' or a file path)")
     if path.suffix == ".mat":
         return load_matconvnet(path)
     if path.suffix in (".safetensors", ".pth", ".pt", ".bin"):

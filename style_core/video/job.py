@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._version import __version__
-from ..errors import OutputError, StyleCoreError
+from ..errors import OutputError, StyleCoreError, UsageError
 from ..events import Progress
 from ..image import ImageInput, load_image
 from ..job import styles_and_settings
@@ -67,6 +67,9 @@ class VideoJob:
         style_list, self.settings = styles_and_settings(styles, settings)
         self.temporal_weight = TEMPORAL_WEIGHT.check(temporal_weight)
         self.styles = [load_image(s, f"style image {i + 1}").rgb for i, s in enumerate(style_list)]
+        for name, value in (("video", video), ("output", output)):
+            if not isinstance(value, (str, os.PathLike)):
+                raise UsageError(f"{name} must be a file's path; got {value!r:.60}")
         self.video = Path(video)
         self.output = check_video_output(output)
         if self.output.exists() and self.video.exists() and self.output.samefile(self.video):

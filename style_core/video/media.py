@@ -26,7 +26,7 @@ import av
 import numpy as np
 
 from ..errors import ImageError, OutputError
-from ..image import MIN_SIDE, output_size, regular_file
+from ..image import DEFAULT_MAX_PIXELS, MIN_SIDE, output_size, regular_file
 from ..output import check_writable, replacing
 
 #: A video file: its path, or its bytes.
@@ -91,9 +91,9 @@ def _is_still_picture(container: av.container.InputContainer) -> bool:
     return name == "image2" or name.endswith("_pipe")
 
 
-def probe(source: VideoSource, what: str = "video") -> VideoInfo:
+def probe(source: VideoSource, what: str = "video", *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
     """Size, frame rate, frame count and audio codec of a video; :class:`ImageError` if it has no
-    frames or can't be read."""
+    frames, can't be read, or its frames have more than ``max_pixels`` (said before any is decoded)."""
     with _open(source, what) as container:
         if not container.streams.video:
             raise ImageError(f"{what}: the file has no video stream")
@@ -103,6 +103,13 @@ def probe(source: VideoSource, what: str = "video") -> VideoInfo:
                 hint="paint a picture with style-core PICTURE STYLE, many with style-core batch",
             )
         stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > max_pixels:
+            raise ImageError(
+                f"{what}: frames of {width}x{height} = {width * height:,} pixels are more than the limit of "
+                f"{max_pixels:,}",
+                hint="shrink the video first",
+            )
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         frames = 0
