@@ -50,7 +50,7 @@ LOSSES = list(STYLE_LOSSES)
 
 
 def run(content: Path, style: Path, loss: str, size: int, out: Path) -> dict:
-    """One stylisation; its wall time, iterations and saved picture."""
+    """One stylization; its wall time, iterations and saved picture."""
     started = time.perf_counter()
     iterations = 0
     for event in Job(content, style, {"size": size, "style_loss": loss, "weights": "offline"}).run():

@@ -32,7 +32,7 @@ from style_core.image import load_image
 from style_core.settings import Settings
 from style_core.video.events import FrameDone, VideoDone, VideoPlanned
 from style_core.video.flow import warping_error
-from style_core.video.frames import FrameStylist, StylisedFrame
+from style_core.video.frames import FrameStylist, StylizedFrame
 from style_core.video.job import stylize_video
 from style_core.video.media import read_frames
 from style_core.video.workdir import decode_png
@@ -85,7 +85,7 @@ def alone(video: Path, style: Path, settings: dict, size: tuple[int, int]) -> li
         event.image
         for index, frame in read_frames(video, size)
         for event in stylist.run([(index, frame)])
-        if isinstance(event, StylisedFrame)
+        if isinstance(event, StylizedFrame)
     ]
 
 

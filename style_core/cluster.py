@@ -130,6 +130,35 @@ def _check_reachable(address: str) -> None:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a batch or a video is painted: in this process (``ray`` None), on a local Ray
+    (``"local"``) or on the Ray cluster at an address; and how many actors, of how many CPUs.
+    Build it with :meth:`checked`."""
+
+    ray: str | None = None
+    workers: int | None = None
+    cpus_per_worker: int = 1
+
+    @classmethod
+    def checked(cls, ray: str | bool | None = None, workers: int | None = None, cpus_per_worker: int = 1) -> Placement:
+        """The placement the job kinds' ``ray``, ``workers`` and ``cpus_per_worker`` ask for (``ray``
+        True means ``"local"``); Ray and the cluster's address are checked now, before any work."""
+        address = "local" if ray is True else (ray or None)
+        if address is not None:
+            require_ray(None if address == "local" else address)
+        return cls(address, workers, cpus_per_worker)
+
+    @property
+    def address(self) -> str | None:
+        """The cluster's address for :func:`connected` (None: a local Ray)."""
+        return None if self.ray == "local" else self.ray
+
+    def pool(self, items: int) -> Pool:
+        """The actors for ``items`` rows of work on the connected Ray."""
+        return cluster_pool(items=items, workers=self.workers, cpus_per_worker=self.cpus_per_worker)
+
+
+@dataclass(frozen=True)
 class Pool:
     """The actors of a pipeline: how many, and what each reserves."""
 

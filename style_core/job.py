@@ -1,4 +1,4 @@
-"""One stylisation: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
+"""One stylization: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
 
 Data flow: images in → colour preparation → for each coarse-to-fine stage, targets built once
 (content features, blended style statistics) → iterations, each yielding a
@@ -11,10 +11,11 @@ engine's :func:`~style_core.engine.runner.run` does the rest.
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -67,17 +68,34 @@ def as_list(items: Any, what: str) -> list[Any]:
     )
 
 
-def styles_and_settings(
-    styles: ImageInput | Sequence[ImageInput], settings: Settings | Mapping[str, Any] | None
-) -> tuple[list[ImageInput], Settings]:
-    """The style images as a list (one may be given alone) and the settings checked for them:
-    what every job (a picture, a batch, a video) begins with."""
+def load_styles(
+    styles: ImageInput | Sequence[ImageInput],
+    settings: Settings | Mapping[str, Any] | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[list[RGBImage], Settings]:
+    """The style images loaded (one may be given alone) and the settings checked for them: what
+    every job kind (a picture, a batch, a video) begins with."""
     style_list = as_list(styles, "styles")
     if not style_list:
         raise StyleCoreError("at least one style image is needed")
     if not isinstance(settings, Settings):
         settings = Settings.from_options({} if settings is None else settings)
-    return style_list, settings.for_styles(len(style_list))
+    settings = settings.for_styles(len(style_list))
+    loaded = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+    return loaded, settings
+
+
+JobKind = TypeVar("JobKind")
+
+
+def job_from_keywords(job_class: Callable[..., JobKind], *inputs: Any, options: Mapping[str, Any]) -> JobKind:
+    """``job_class(*inputs, settings, **keywords)``: ``options`` split into the class's own
+    keywords and the settings' fields, so that each job kind declares its keywords once (the
+    ``stylize*`` functions take them as they are)."""
+    own = set(inspect.signature(job_class).parameters) - {"settings"}
+    keywords = {name: value for name, value in options.items() if name in own}
+    settings = {name: value for name, value in options.items() if name not in own}
+    return job_class(*inputs, settings, **keywords)
 
 
 def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBImage:
@@ -87,7 +105,7 @@ def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBIma
 
 
 class Job:
-    """A stylisation, checked and planned; :meth:`run` (or iterating) does the work.
+    """A stylization, checked and planned; :meth:`run` (or iterating) does the work.
 
     Args:
         content: the photo: a path, a PIL image, a numpy array (H, W[, C]) or a tensor (C, H, W).
@@ -119,11 +137,10 @@ class Job:
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        style_list, self.settings = styles_and_settings(styles, settings)
         self.max_pixels = check_max_pixels(max_pixels)
-        self.content = load_image(content, "content image", max_pixels=max_pixels)
+        self.styles, self.settings = load_styles(styles, settings, self.max_pixels)
+        self.content = load_image(content, "content image", max_pixels=self.max_pixels)
         output_size(*self.content.size, self.settings.size)
-        self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
         self.masks = None if masks is None else self._masks(masks)
         self.style_masks = self._style_masks(style_masks)
         self.init = None if init is None else self._init(_as_image(init, "init image", max_pixels))

@@ -2,9 +2,10 @@
 
 Each field of :class:`Settings` carries its :class:`Spec`: the kind of value, the default,
 the range or the choices with their labels, a label and a one-line help, and a tier
-(``basic`` or ``advanced``). Every door is generated from these specs: the CLI's options
-(:mod:`style_core.cli.picture`), the Gradio widgets (``app.py``) and the GIMP procedure's arguments
-(the plug-in reads :func:`schema_record`, written as JSON beside it at install time). A
+(``basic`` or ``advanced``). Every door is generated from these specs: the commands' options
+(:mod:`style_core.cli.options`), the app's widgets and API parameters (``style_app/controls.py``,
+``style_app/parameters.py``) and the GIMP procedure's arguments (the plug-in reads
+:func:`schema_record`, written as JSON beside it at install time). A
 door may narrow a range for a reason (the app's size cap on a CPU) as an override of a
 spec, never as a second list.
 
@@ -109,7 +110,7 @@ QUALITY_LABELS = {"draft": "Draft (fast)", "balanced": "Balanced", "high": "High
 
 @dataclass(frozen=True)
 class Settings:
-    """How to stylise: every setting with its default. See :data:`SCHEMA` for ranges and help."""
+    """How to stylize: every setting with its default. See :data:`SCHEMA` for ranges and help."""
 
     size: int = setting(
         "int", 512, "Output size", "Long side of the result in pixels (refused where the short side would be under 16)",

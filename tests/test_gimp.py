@@ -467,7 +467,7 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
 
 
 @pytest.mark.gimp
-def test_adds_one_stylised_layer_above_the_source_with_its_size_offsets_and_alpha(gimp_results):
+def test_adds_one_stylized_layer_above_the_source_with_its_size_offsets_and_alpha(gimp_results):
     record = scenario(gimp_results, "rgba")
     assert record["status"] == "success", record["message"]
     [source] = record["before"]

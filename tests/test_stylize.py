@@ -1,4 +1,4 @@
-"""Real stylisations with the real offline VGG-19, at small sizes: the Job, its events and result."""
+"""Real stylizations with the real offline VGG-19, at small sizes: the Job, its events and result."""
 
 from __future__ import annotations
 

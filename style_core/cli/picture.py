@@ -75,7 +75,7 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     return args.content, list(args.styles)
 
 
-def _stylise(args: argparse.Namespace, reporter: Reporter) -> None:
+def _stylize(args: argparse.Namespace, reporter: Reporter) -> None:
     from ..events import Finished
     from ..job import Job
     from ..output import check_output, output_folder, save_preview
@@ -105,7 +105,7 @@ def run(argv: list[str]) -> int:
     reporter = Reporter(as_json="--json" in argv)
 
     def body() -> int:
-        _stylise(build_parser().parse_args(argv), reporter)
+        _stylize(build_parser().parse_args(argv), reporter)
         return 0
 
     return run_command(reporter, body)

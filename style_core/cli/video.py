@@ -1,4 +1,4 @@
-"""``style-core video IN --style S [S ...] -o OUT``: stylise a video, coherent in time.
+"""``style-core video IN --style S [S ...] -o OUT``: stylize a video, coherent in time.
 
 Only the standard library and the schema are imported until the options are parsed, so
 ``--help`` is quick.

@@ -1,4 +1,4 @@
-"""Running one stylisation: the inputs prepared once, then the stages, coarse to fine.
+"""Running one stylization: the inputs prepared once, then the stages, coarse to fine.
 
 :func:`run` is the whole story; :meth:`Runner.paint_stage` is one stage of it, step by step.
 The details live behind well-named calls: colours (:mod:`.color`), regions (:mod:`.regions`),

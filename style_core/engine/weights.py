@@ -35,7 +35,7 @@ import re
 import socket
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,7 +83,6 @@ class VGGWeights:
     convs: dict[str, tuple[Tensor, Tensor]]
     convention: InputConvention
     source: str
-    details: dict[str, str] = field(default_factory=dict)
 
     def fingerprint(self) -> str:
         """A short hash of the weight values, for the recipe of a result."""
@@ -449,7 +448,6 @@ def load_hub(**hub_options) -> VGGWeights:
         raise WeightsUnavailableError(_how_to_get_weights(f"downloading {HUB_REPO} failed ({exc})")) from exc
     weights = load_state_dict_file(path, convention=TORCHVISION)
     weights.source = "hub"
-    weights.details = {"repo": hub_options.get("repo_id", HUB_REPO), "file": str(path)}
     return weights
 
 

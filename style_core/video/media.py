@@ -128,7 +128,7 @@ def probe(source: VideoSource, what: str = "video", *, max_pixels: int = DEFAULT
 
 
 def working_size(width: int, height: int, size: int) -> tuple[int, int]:
-    """The frame size stylised and encoded: long side ``size`` (0 keeps the video's), each side
+    """The frame size stylized and encoded: long side ``size`` (0 keeps the video's), each side
     rounded down to an even number (H.264 and VP9 in 4:2:0 need even sides); a size that would
     leave a side under :data:`~style_core.image.MIN_SIDE` is refused, as for pictures
     (:func:`~style_core.image.output_size`)."""
