@@ -353,7 +353,7 @@ def load_quantized(path: Path) -> VGGWeights:
                 f"{path}: {key} is unreadable ({_first_line(exc)})", hint=_DAMAGED_HINT
             ) from exc
     check_convs(convs, str(path))
-    return VGGWeights(convs, CAFFE, "offline", {"file": str(path)})
+    return VGGWeights(convs, CAFFE, "offline")
 
 
 def load_offline() -> VGGWeights:
