@@ -293,6 +293,17 @@ def test_a_damaged_job_description_says_what_to_delete(tmp_path):
     assert_one_line(caught.value, "o.mp4.frames")
 
 
+def test_video_resume_with_a_damaged_job_description_is_one_line(pictures, tmp_path, capsys):
+    from fixtures.clips import moving_disc_clip, write_clip
+
+    write_clip(tmp_path / "clip.mp4", moving_disc_clip(96, 64, 2))
+    (tmp_path / "o.mp4.frames").mkdir()
+    (tmp_path / "o.mp4.frames" / "job.json").write_bytes(b"\x00\xff not json")
+    argv = ["video", str(tmp_path / "clip.mp4"), "--style", str(pictures[1]), "-o", str(tmp_path / "o.mp4")]
+    status = main([*argv, "--resume", *QUICK])
+    one_line(capsys, status, 2, r"job.json' is damaged .*; delete that folder to start again")
+
+
 def test_a_truncated_frame_is_removed_and_painted_again(tmp_path, caplog):
     from style_core.video.workdir import WorkFolder, encode_png
 
