@@ -117,13 +117,18 @@ def _check_reachable(address: str) -> None:
         return
     hint = "give the head node's address (HOST:6379, or ray://HOST:10001) and check `ray status` there"
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT) as connection:
+        connection = socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT)
+    except OSError as exc:  # refused, no route, or no answer within the timeout
+        reason = f"no answer within {REACH_TIMEOUT:g} s" if isinstance(exc, TimeoutError) else exc.strerror or exc
+        raise UsageError(f"can't reach a Ray cluster at '{address}': {reason}", hint=hint) from exc
+    with connection:
+        try:
             connection.sendall(_HTTP2_HELLO)
-            answer = connection.recv(9)
-    except TimeoutError:
-        answer = None
-    except OSError as exc:
-        raise UsageError(f"can't reach a Ray cluster at '{address}': {exc.strerror or exc}", hint=hint) from exc
+            answer: bytes | None = connection.recv(9)
+        except TimeoutError:
+            answer = None
+        except OSError:
+            answer = b""
     if answer is None or len(answer) < 9 or answer[3] != _HTTP2_SETTINGS:
         said = f"nothing within {REACH_TIMEOUT:g} s" if answer is None else "not as Ray's head node does"
         raise UsageError(f"something listens at '{address}' but no Ray head node: it answered {said}", hint=hint)
