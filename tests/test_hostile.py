@@ -493,6 +493,14 @@ def test_second_round_api_cases_are_one_line(call, kind, pattern, tmp_path, pict
     assert not list(tmp_path.glob(".*.part"))  # nothing half-written left behind
 
 
+def test_a_file_over_the_byte_limit_is_refused_unread(pictures, tmp_path, capsys):
+    big = tmp_path / "big.png"
+    with open(big, "wb") as file:
+        file.truncate((1 << 30) + 1)  # sparse: no disk used, and nothing may read it
+    status = main([str(big), str(pictures[1]), "-o", str(tmp_path / "r.png"), *QUICK])
+    one_line(capsys, status, 2, r"big.png': 1,073,741,825 bytes is more than the limit of 1,073,741,824")
+
+
 def test_a_symlink_to_a_device_is_refused_like_the_device(pictures, tmp_path, capsys):
     (tmp_path / "zero.png").symlink_to("/dev/zero")
     status = main(["batch", str(tmp_path / "zero.png"), "--style", str(pictures[1]), "-o", str(tmp_path / "o")])
