@@ -149,6 +149,25 @@ def test_a_stop_signal_ends_like_ctrl_c_with_its_status(stop, as_json, pictures,
     assert not (tmp_path / "r.png").exists()
 
 
+def test_a_reader_that_goes_away_ends_the_run_in_one_line(pictures, tmp_path):
+    """``style-core --json ... | head -1``: the pipe closes after the first record."""
+    argv = [*map(str, pictures), "-o", str(tmp_path / "r.png"), "--size", "128", "--steps", "50", "--json"]
+    env = os.environ | {"STYLE_CORE_WEIGHTS": "offline", "PYTHONPATH": os.getcwd()}
+    process = subprocess.Popen([sys.executable, "-m", "style_core", *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    try:
+        assert json.loads(process.stdout.readline())["event"] == "progress"
+        process.stdout.close()
+        err = process.stderr.read()
+        process.wait(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 128 + signal.SIGPIPE and "Traceback" not in err, err
+    assert (
+        err.strip().splitlines()[-1] == "style-core: error: stopped: the reader of the output went away (a closed pipe)"
+    )
+
+
 def test_a_ray_address_where_no_ray_answers_fails_in_seconds(pictures, tmp_path, capsys):
     """A port where something listens but never speaks (Ray itself would retry for minutes)."""
     with socket.socket() as silent:

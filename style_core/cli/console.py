@@ -6,13 +6,14 @@ progress bar and one-line messages go to stderr. Exit statuses: 0 done, 2 a prob
 input (one line says which), 3 some items of a batch failed, 1 a bug; stopped, 128 + the
 signal's number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (a server or a batch system stopping
 the work), 129 for SIGHUP (a closed terminal), each ending like Ctrl-C, with a ``Cancelled``
-record or line.
+record or line; 141 (as SIGPIPE) when the reader of stdout went away, with a line on stderr.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -27,6 +28,9 @@ EXIT_BUG = 1
 EXIT_USER_ERROR = 2
 EXIT_SOME_FAILED = 3
 EXIT_CANCELLED = 128 + signal.SIGINT
+#: The status of a command whose stdout was closed by its reader (``style-core --json | head``),
+#: as if SIGPIPE had stopped it.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
 #: Signals that stop a command as Ctrl-C does.
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -133,12 +137,26 @@ def run_command(reporter: Reporter, body: Callable[[], int]) -> int:
         return _run(reporter, body)
 
 
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of the closed pipe fails
+    no more (Python's advice for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _run(reporter: Reporter, body: Callable[[], int]) -> int:
     try:
         return body()
     except KeyboardInterrupt as exc:  # Ctrl-C, or a stop signal (Stopped)
         reporter.error(exc)
         return exit_status(exc)
+    except BrokenPipeError:  # whoever read stdout went away: nobody is left to read a record
+        _drop_stdout()
+        with contextlib.suppress(OSError):
+            print("style-core: error: stopped: the reader of the output went away (a closed pipe)", file=sys.stderr)
+        return EXIT_BROKEN_PIPE
     except StyleCoreError as exc:
         reporter.error(exc)
         return EXIT_USER_ERROR
