@@ -11,9 +11,9 @@ app.py``, looks for it): building it loads no weights and runs nothing.
 
 from __future__ import annotations
 
-from style_app.page import create_demo, main
+from style_app.page import create_demo, main, server_limits
 
-demo = create_demo()
+demo = create_demo(limits=server_limits())
 
 if __name__ == "__main__":
     main(demo)
