@@ -176,6 +176,7 @@ def create_demo(
             outputs=widgets["regions"],
             queue=False,
             show_progress="hidden",
+            api_name="editor_value",  # a partial has no name of its own
             api_visibility="private",
         )
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)
