@@ -767,7 +767,7 @@ def test_the_clock_ticks_every_second_while_the_engine_is_silent_and_counts_the_
     times = [update[0] for update in updates]
     assert times[-1] > 7  # three records held back 2.5 s each
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert max(gaps) < 1.5, gaps
+    assert max(gaps) < 2.0, gaps  # a second apart, give or take a loaded machine's scheduling
     so_far = [re.search(r"(\d+):(\d\d) so far", update[2]) for update in updates]
     seconds = [int(m.group(1)) * 60 + int(m.group(2)) for m in so_far if m]
     assert len(seconds) >= len(updates) - 1 and seconds == sorted(seconds) and seconds[-1] >= 7
