@@ -293,6 +293,8 @@ def test_the_first_status_line_says_the_dialogs_estimate(plugin):
     clock.hear(first, now=104.0)
     assert clock.left(104.0) == pytest.approx(estimate - 4.0, rel=0.05)
     assert "stage 1/5 (181x136) · 0% of the work done · 0:04 so far" in clock.status(104.5)
+    late = plugin.clock.RunClock(10.0, now=0.0)  # the engine starts slower than estimated
+    assert late.status(20.0) == "starting the engine… · 0:20 so far · taking longer than estimated"
 
 
 def test_the_clock_ticks_every_second_while_the_engine_is_silent(plugin):

@@ -25,8 +25,9 @@ TRUST = 0.15
 #: The most the time left may rise per second, as a share of itself (at least of a minute).
 RISE_PER_SECOND = 0.01
 RISE_FLOOR_S = 60.0
-#: Under this many seconds left, the line says the run is nearly done.
-NEARLY_DONE_S = 1.0
+#: Under this many seconds left, the line says the run is nearly done (with this share of the
+#: work done) or taking longer than estimated.
+NEARLY_DONE_S, NEARLY_DONE_WORK = 1.0, 0.9
 
 
 class RunClock:
@@ -74,5 +75,8 @@ class RunClock:
         else:
             where = f"stage {record['stage']}/{record['num_stages']} ({record['width']}x{record['height']})"
             where += f" · {int(100 * self.fraction)}% of the work done"
-        remaining = "nearly done" if left < NEARLY_DONE_S else f"about {protocol.format_seconds(left)} left"
+        if left >= NEARLY_DONE_S:
+            remaining = f"about {protocol.format_seconds(left)} left"
+        else:  # the estimate has run out: say so, rather than that the end is near, until the work is
+            remaining = "nearly done" if self.fraction >= NEARLY_DONE_WORK else "taking longer than estimated"
         return f"{where} · {protocol.format_seconds(now - self.started)} so far · {remaining}"
