@@ -743,9 +743,10 @@ def test_a_run_cancelled_mid_way_leaves_no_trace(gimp_results):
 
 
 @pytest.mark.gimp
-@pytest.mark.parametrize(("name", "layer_name"), [("open_image", "Style: style"), ("open_layer", "Style: starry")])
+@pytest.mark.parametrize(("name", "layer_name"), [("open_image", "Style: Background"), ("open_layer", "Style: starry")])
 def test_a_painting_from_an_open_image_or_layer(gimp_results, name, layer_name):
-    """No file: the style is an open image (as it shows) or one of its layers, through the PDB."""
+    """No file: the style is an open image (as it shows) or one of its layers, through the PDB.
+    (An image a script loaded has no file name: it goes by its only layer's, GIMP's "Background".)"""
     record = scenario(gimp_results, name)
     assert record["status"] == "success", record["message"]
     [layer] = new_layers(record)

@@ -392,7 +392,8 @@ def open_painting(scenario_name, argument):
     painting_image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, gfile(PARAMS["style"]))
     OTHERS.append(painting_image)
     [painting_layer] = painting_image.get_layers()
-    painting_layer.set_name("starry")
+    if argument == "style-layer":  # an image goes by its only layer's name, here the file's
+        painting_layer.set_name("starry")
     source = painting_image if argument == "style-image" else painting_layer
     return run_scenario(scenario_name, Gimp.ImageBaseType.RGB, PARAMS["content_rgba"], {argument: source, **QUICK})
 
