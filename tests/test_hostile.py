@@ -268,6 +268,17 @@ def test_an_unwritable_destination_is_tried_before_the_work(argv, pattern, pictu
     assert "free some space" not in line and "choose another folder" in line
 
 
+def test_an_output_name_too_long_is_refused_before_the_work_and_one_near_the_limit_is_not(pictures, tmp_path, capsys):
+    from style_core.output import check_output
+
+    status = main([*map(str, pictures), "-o", str(tmp_path / ("a" * 300 + ".png")), *QUICK])
+    one_line(capsys, status, 2, r"can't write into .* \(File name too long\); the name is too long: choose a shorter")
+    near = tmp_path / ("b" * 250 + ".png")  # its temporary name must fit too
+    assert check_output(near) == near
+    save_image(near, torch.rand(1, 3, 20, 20))
+    assert near.is_file()
+
+
 def test_the_hint_follows_the_reason():
     import errno
 
