@@ -230,6 +230,8 @@ def save_image(
     """
     if bit_depth not in (8, 16):
         raise OutputError(f"bit depth must be 8 or 16; got {bit_depth!r}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise OutputError(f"save_image: the path must be text or a Path; got {path!r:.60}", hint="pass where to write")
     for name, planes, channels in (("rgb", rgb, 3), ("alpha", alpha, 1)):
         if not (planes is None and name == "alpha") and not _is_planes(planes, channels):
             shape = tuple(planes.shape) if hasattr(planes, "shape") else type(planes).__name__

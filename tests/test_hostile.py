@@ -507,6 +507,7 @@ def test_the_two_ways_the_hint_shows_both_work(tmp_path):
         (lambda t, p, s: save_image(t / "a.png", np.zeros((20, 20, 3))), ImageError, r"rgb must be a \(1, 3, H, W\)"),
         (lambda t, p, s: save_image(t / "a.png", torch.rand(20, 20)), ImageError, r"got \(20, 20\)"),
         (lambda t, p, s: read_recipe(None), ImageError, "read_recipe: can't read a NoneType"),
+        (lambda t, p, s: save_image(None, torch.rand(1, 3, 20, 20)), OutputError, "the path must be text or a Path"),
         (lambda t, p, s: load_weights("/dev/zero"), WeightsUnavailableError, "'/dev/zero': is not a regular file"),
         (lambda t, p, s: load_weights(t), WeightsUnavailableError, "is a folder"),
         (lambda t, p, s: stylize_batch([], s, t / "o"), UsageError, "no inputs given"),
