@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import httpx
 import numpy as np
 import pytest
@@ -389,3 +390,44 @@ def test_a_regions_image_that_cant_be_read_is_one_line(served, defaults, tmp_pat
     regions = _regions_with(uploaded) if part == "layers" else _regions_with(**{part: uploaded})
     event, data = _call(served, defaults, "stylize", **regions)
     assert event == "error" and data["error"] and re.fullmatch(message, data["error"]), data
+
+
+def _editor(served: Served):
+    return next(block for block in served.demo.blocks.values() if isinstance(block, gr.ImageEditor))
+
+
+def _send_blob(served: Served, blob_id: str, content: bytes, index: object = 0, kind: str = "layer") -> httpx.Response:
+    """What a page may send the editor as bytes (gradio's ``accept_blobs``), ahead of a run."""
+    fields = {"component_id": str(_editor(served)._id), "session_hash": "hostile", "fn_name": "accept_blobs"}
+    fields |= {"type": kind, "index": str(index), "id": blob_id}
+    return httpx.post(f"{served.url}/gradio_api/component_server", data=fields, files={"file": ("blob", content)})
+
+
+@pytest.mark.parametrize("index", [10**9, 1, -1, "many"])
+def test_a_layer_index_beyond_the_editors_layer_is_refused_before_room_is_made_for_it(served, index):
+    """Gradio makes room for a layer at any index it is told: 10**9 would take gigabytes."""
+    answer = _send_blob(served, "far", b"x", index=index)
+    assert answer.status_code >= 400 and "far" not in _editor(served).blob_storage
+
+
+def test_images_left_waiting_by_pages_are_bounded_and_a_run_that_lost_them_is_told(served, defaults):
+    for k in range(served.limits.queue_size + 5):
+        assert _send_blob(served, f"flood-{k}", b"x" * 1000).status_code == 200
+    waiting = served.limits.queue_size + 1  # the jobs in the queue and the one running
+    assert list(_editor(served).blob_storage) == [f"flood-{k}" for k in range(served.limits.queue_size + 5)][-waiting:]
+    event, data = _call(served, defaults, "stylize", regions={"id": "flood-0", "layers": []})
+    assert (event, data["error"]) == ("error", "Regions: the painted regions did not reach the server; press Run again")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_text, r"Regions: an image \(background, layer or composite\) is not a picture Pillow reads"),
+        (_bomb, r"Regions: an image has more pixels than this server reads \(1,000,000\)"),
+    ],
+    ids=["text", "bomb"],
+)
+def test_an_editor_image_sent_as_bytes_is_read_as_carefully_as_an_upload(served, defaults, tmp_path, make, message):
+    assert _send_blob(served, f"bytes-{make.__name__}", make(tmp_path / "layer.png").read_bytes()).status_code == 200
+    event, data = _call(served, defaults, "stylize", regions={"id": f"bytes-{make.__name__}", "layers": []})
+    assert event == "error" and re.fullmatch(message, data["error"]), data
