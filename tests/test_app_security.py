@@ -33,6 +33,7 @@ pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a pl
 from conftest_app import ROOT, Served  # noqa: E402
 
 from style_app.limits import VARIABLES, Limits  # noqa: E402
+from style_app.messages import LONGEST  # noqa: E402
 from style_app.uploads import NOT_UPLOADED  # noqa: E402
 from style_core.errors import InvalidSettingError  # noqa: E402
 
@@ -431,3 +432,10 @@ def test_an_editor_image_sent_as_bytes_is_read_as_carefully_as_an_upload(served,
     assert _send_blob(served, f"bytes-{make.__name__}", make(tmp_path / "layer.png").read_bytes()).status_code == 200
     event, data = _call(served, defaults, "stylize", regions={"id": f"bytes-{make.__name__}", "layers": []})
     assert event == "error" and re.fullmatch(message, data["error"]), data
+
+
+@pytest.mark.parametrize(("name", "value"), [("quality", "x" * 1_000_000), ("size", "9" * 100_000)])
+def test_a_huge_value_is_quoted_in_a_short_line(served, defaults, name, value):
+    event, data = _call(served, defaults, "stylize", **{name: value})
+    assert event == "error" and data["error"].startswith(f"{name.capitalize()} must be "), data["error"][:200]
+    assert len(data["error"]) <= LONGEST + 3 and "\n" not in data["error"]
