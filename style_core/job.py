@@ -1,32 +1,37 @@
-"""One stylisation: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
+"""One stylization: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
 
 Data flow: images in → colour preparation → for each coarse-to-fine stage, targets built once
 (content features, blended style statistics) → iterations, each yielding a
 :class:`~style_core.events.Progress` → a :class:`~style_core.events.Finished` event with the
 :class:`~style_core.events.Result`. Closing the generator stops the work at the next
-iteration. Planning lives in :mod:`~style_core.engine.plan`, running the stages in
-:mod:`~style_core.engine.runner` (which measures targets, optimises and reports).
+iteration. The job loads and checks everything into one frozen
+:class:`~style_core.engine.inputs.RunInputs` and plans (:mod:`~style_core.engine.plan`); the
+engine's :func:`~style_core.engine.runner.run` does the rest.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
 
 from .engine.device import resolve_device
+from .engine.inputs import RunInputs
 from .engine.objective import Anchor
 from .engine.plan import Plan, make_plan
-from .engine.runner import Runner
+from .engine.runner import run
 from .engine.tiles import Tiling, crop_pixels
 from .engine.vgg import deepest_layer
 from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
 from .events import Event, Finished, Result
-from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image
+from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, check_max_pixels, load_image, output_size
 from .masks import MaskInput, load_masks
 from .settings import Settings
 
@@ -46,17 +51,51 @@ def tile_memory(device: torch.device) -> float:
     return CPU_TILE_MEMORY
 
 
-def styles_and_settings(
-    styles: ImageInput | Sequence[ImageInput], settings: Settings | Mapping[str, Any] | None
-) -> tuple[list[ImageInput], Settings]:
-    """The style images as a list (one may be given alone) and the settings checked for them:
-    what every job (a picture, a batch, a video) begins with."""
-    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+#: What one picture (or mask) may be given as; anything else that is iterable is a list of them.
+_ONE_PICTURE = (str, bytes, os.PathLike, Image.Image, np.ndarray, Tensor)
+
+
+def as_list(items: Any, what: str) -> list[Any]:
+    """``items`` as a list: one picture (a path, an image, an array) alone becomes a list of one,
+    any other iterable (a list, a tuple, a generator) is read once; else :class:`ImageError`."""
+    if isinstance(items, _ONE_PICTURE):
+        return [items]
+    if isinstance(items, Iterable) and not isinstance(items, Mapping):
+        return list(items)
+    raise ImageError(
+        f"{what}: got a {type(items).__name__}; expected a picture or a list of them",
+        hint="pass a path, a PIL image, an array or a tensor, or a list of them",
+    )
+
+
+def load_styles(
+    styles: ImageInput | Sequence[ImageInput],
+    settings: Settings | Mapping[str, Any] | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[list[RGBImage], Settings]:
+    """The style images loaded (one may be given alone) and the settings checked for them: what
+    every job kind (a picture, a batch, a video) begins with."""
+    style_list = as_list(styles, "styles")
     if not style_list:
         raise StyleCoreError("at least one style image is needed")
     if not isinstance(settings, Settings):
-        settings = Settings.from_options(settings or {})
-    return style_list, settings.for_styles(len(style_list))
+        settings = Settings.from_options({} if settings is None else settings)
+    settings = settings.for_styles(len(style_list))
+    loaded = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+    return loaded, settings
+
+
+JobKind = TypeVar("JobKind")
+
+
+def job_from_keywords(job_class: Callable[..., JobKind], *inputs: Any, options: Mapping[str, Any]) -> JobKind:
+    """``job_class(*inputs, settings, **keywords)``: ``options`` split into the class's own
+    keywords and the settings' fields, so that each job kind declares its keywords once (the
+    ``stylize*`` functions take them as they are)."""
+    own = set(inspect.signature(job_class).parameters) - {"settings"}
+    keywords = {name: value for name, value in options.items() if name in own}
+    settings = {name: value for name, value in options.items() if name not in own}
+    return job_class(*inputs, settings, **keywords)
 
 
 def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBImage:
@@ -66,7 +105,7 @@ def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBIma
 
 
 class Job:
-    """A stylisation, checked and planned; :meth:`run` (or iterating) does the work.
+    """A stylization, checked and planned; :meth:`run` (or iterating) does the work.
 
     Args:
         content: the photo: a path, a PIL image, a numpy array (H, W[, C]) or a tensor (C, H, W).
@@ -98,21 +137,34 @@ class Job:
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        style_list, self.settings = styles_and_settings(styles, settings)
-        self.content = load_image(content, "content image", max_pixels=max_pixels)
-        self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+        self.max_pixels = check_max_pixels(max_pixels)
+        self.styles, self.settings = load_styles(styles, settings, self.max_pixels)
+        self.content = load_image(content, "content image", max_pixels=self.max_pixels)
+        output_size(*self.content.size, self.settings.size)
         self.masks = None if masks is None else self._masks(masks)
         self.style_masks = self._style_masks(style_masks)
-        self.init = None if init is None else _as_image(init, "init image", max_pixels)
+        self.init = None if init is None else self._init(_as_image(init, "init image", max_pixels))
         self.anchor = anchor
         self.device = resolve_device(self.settings.device)
-        deepest = deepest_layer([*self.settings.content_layers, *self.settings.style_layers])
+        deepest = deepest_layer(self.settings.layers)
         if self.settings.tile_size:
             self.tiling = Tiling(core_side=self.settings.tile_size)
         else:
             self.tiling = Tiling(crop_pixels=crop_pixels(tile_memory(self.device)))
         self.plan: Plan = make_plan(
             self.settings, self.content.size, tiling=self.tiling, deepest=deepest, refine=self.init is not None
+        )
+        self.inputs = RunInputs(
+            settings=self.settings,
+            content=self.content,
+            styles=tuple(self.styles),
+            masks=None if self.masks is None else tuple(self.masks),
+            style_masks=tuple(self.style_masks),
+            init=self.init,
+            anchor=self.anchor,
+            device=self.device,
+            tiling=self.tiling,
+            plan=self.plan,
         )
 
     def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:
@@ -121,9 +173,9 @@ class Job:
                 "style_blend weighs paintings blended over the whole picture; with masks each paints its own region",
                 hint="leave style_blend out",
             )
-        if isinstance(masks, (str, os.PathLike)) or not isinstance(masks, Sequence):
-            masks = [masks]
-        loaded = load_masks(masks, "mask", [self.content.size] * len(self.styles))
+        loaded = load_masks(
+            as_list(masks, "masks"), "mask", [self.content.size] * len(self.styles), max_pixels=self.max_pixels
+        )
         for i, mask in enumerate(loaded):
             if float(mask.max()) <= 0:
                 raise ImageError(f"mask {i + 1} is black everywhere: style {i + 1} would paint nothing")
@@ -132,6 +184,7 @@ class Job:
     def _style_masks(self, style_masks: Sequence[MaskInput | None] | None) -> list[Tensor | None]:
         if style_masks is None:
             return [None] * len(self.styles)
+        style_masks = as_list(style_masks, "style_masks")
         if len(style_masks) != len(self.styles):
             raise ImageError(
                 f"{len(style_masks)} style masks for {len(self.styles)} style images",
@@ -139,10 +192,24 @@ class Job:
             )
         loaded = []
         for i, (mask, style) in enumerate(zip(style_masks, self.styles, strict=True)):
-            loaded.append(None if mask is None else load_masks([mask], "style mask", [style.size])[0])
+            if mask is not None:
+                mask = load_masks([mask], "style mask", [style.size], max_pixels=self.max_pixels)[0]
+            loaded.append(mask)
             if loaded[-1] is not None and float(loaded[-1].max()) <= 0:
                 raise ImageError(f"style mask {i + 1} is black everywhere: no part of painting {i + 1} is left")
         return loaded
+
+    def _init(self, init: RGBImage) -> RGBImage:
+        """``init`` if it has the photo's shape (any size: it is scaled to the output); else
+        :class:`ImageError`, rather than a result stretched out of shape."""
+        (width, height), (photo_width, photo_height) = init.size, self.content.size
+        if abs(width * photo_height - height * photo_width) > max(width, height, photo_width, photo_height):
+            raise ImageError(
+                f"init image is {width}x{height}, another shape than the photo's {photo_width}x{photo_height}; "
+                "it would be stretched",
+                hint="give a result painted from this photo (any size of the same shape), or crop it to that shape",
+            )
+        return init
 
     def __iter__(self) -> Iterator[Event]:
         return self.run()
@@ -152,7 +219,7 @@ class Job:
         :class:`~style_core.events.Finished`. Closing the generator stops the work."""
         started = time.perf_counter()
         try:
-            yield from Runner(self).events(started)
+            yield from run(self.inputs, started)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise OutOfMemoryError(
                 f"out of memory at {self.plan.width}x{self.plan.height} px on {self.device.type}"

@@ -32,9 +32,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_core.engine.plan import DEVICE_MAX_SIZE
-from style_core.examples import swirl_painting
+from fixtures.pictures import swirl_painting
 from style_core.gimp import install as gimp_install
+from style_core.gimp.probe import DEVICE_MAX_SIZE
 from style_core.settings import schema_record
 
 REPO = Path(__file__).resolve().parent.parent
@@ -467,7 +467,7 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
 
 
 @pytest.mark.gimp
-def test_adds_one_stylised_layer_above_the_source_with_its_size_offsets_and_alpha(gimp_results):
+def test_adds_one_stylized_layer_above_the_source_with_its_size_offsets_and_alpha(gimp_results):
     record = scenario(gimp_results, "rgba")
     assert record["status"] == "success", record["message"]
     [source] = record["before"]

@@ -1,4 +1,4 @@
-"""Real stylisations with the real offline VGG-19, at small sizes: the Job, its events and result."""
+"""Real stylizations with the real offline VGG-19, at small sizes: the Job, its events and result."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 from kornia.color import rgb_to_ycbcr
 from PIL import Image
 
+from fixtures.yardstick import Yardstick
 from style_core import (
     DivergedError,
     Finished,
@@ -24,7 +25,6 @@ from style_core import (
 from style_core.engine.network import network
 from style_core.engine.optimize import Convergence
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.metrics import Yardstick
 
 
 @pytest.fixture(scope="module")

@@ -84,7 +84,7 @@ def _objective(content_image, style_image, style_loss: str, size: int, masks=Non
     job = Job(content_image, style_image, settings, masks=masks)
     from style_core.engine.runner import Runner
 
-    run = Runner(job)
+    run = Runner(job.inputs)
     stage = job.plan.stages[-1]
     objective = run.objective(stage)
     content = resize(load_image(content_image).rgb, stage.width, stage.height)

@@ -64,3 +64,18 @@ def match_color_statistics(style: Tensor, content: Tensor) -> Tensor:
     transform = _sqrtm(cov_c) @ _sqrtm(cov_s, inverse=True)
     pixels = transform @ (style.double().reshape(3, -1) - mean_s) + mean_c
     return pixels.reshape(style.shape).to(style.dtype).clamp(0, 1)
+
+
+def prepare_colors(mode: str, content: Tensor, styles: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
+    """The content and styles as the network sees them under ``preserve_colors`` ``mode``
+    (``"none"``, ``"luminance"``, ``"match"``); all ``(1, 3, H, W)`` in [0, 1]."""
+    if mode == "luminance":
+        return grey(content), [match_luminance(style, content) for style in styles]
+    if mode == "match":
+        return content, [match_color_statistics(style, content) for style in styles]
+    return content, styles
+
+
+def restore_colors(mode: str, image: Tensor, content: Tensor) -> Tensor:
+    """The optimised ``image`` with the colours ``mode`` took away given back (the content's chroma)."""
+    return recombine_luminance(image, content) if mode == "luminance" else image

@@ -30,7 +30,7 @@ from torch import Tensor
 from .objective import Objective
 from .optimize import autocast
 from .style_losses import Stats
-from .targets import Request, core_weight, mass, measure
+from .targets import StatisticsRequest, core_weight, mass, measure
 from .tiles import Tile
 from .vgg import VGG19Features, stride
 
@@ -74,7 +74,7 @@ class TiledEvaluator:
 
     def __init__(self, network: VGG19Features, objective: Objective, tiles: Sequence[Tile]) -> None:
         self.network, self.objective, self.tiles = network, objective, list(tiles)
-        self.requests = {i: Request(t.layer, t.loss, t.weight) for i, t in enumerate(objective.style_terms)}
+        self.requests = {i: StatisticsRequest(t.layer, t.loss, t.weight) for i, t in enumerate(objective.style_terms)}
 
     def _features(self, crop: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
         with autocast(crop.device):

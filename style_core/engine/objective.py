@@ -28,6 +28,7 @@ import kornia
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..settings import Settings
 from .style_losses import Stats, StyleLoss
 from .tiles import Box
 from .vgg import stride
@@ -39,6 +40,24 @@ def total_variation(image: Tensor) -> Tensor:
     return kornia.losses.total_variation(image, reduction="mean").mean()
 
 
+#: The style weight at ``style_strength=1``.
+BASE_STYLE_WEIGHT = 17.0
+#: Style layer weights when none are given: the layers whose statistics carry the
+#: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; relu5_1, whose
+#: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.
+DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0, "relu5_1": 0.2}
+#: The content term is divided by the content's feature energy, but by no less than this share
+#: of the painting's (see above).
+CONTENT_FLOOR = 0.5
+
+
+def layer_shares(settings: Settings) -> dict[str, float]:
+    """Each style layer's share of the style term (they sum to 1)."""
+    raw = settings.style_layer_weights or [DEFAULT_LAYER_WEIGHTS.get(n, 1.0) for n in settings.style_layers]
+    total = float(sum(raw))
+    return {name: weight / total for name, weight in zip(settings.style_layers, raw, strict=True)}
+
+
 @dataclass(frozen=True)
 class LossWeights:
     """How much each term counts. ``style_layers`` maps a layer to its share of the style term."""
@@ -48,6 +67,17 @@ class LossWeights:
     tv: float
     content_layers: tuple[str, ...]
     style_layers: Mapping[str, float]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LossWeights:
+        """The weights the settings ask for (``style_strength`` scales :data:`BASE_STYLE_WEIGHT`)."""
+        return cls(
+            content=settings.content_weight,
+            style=BASE_STYLE_WEIGHT * settings.style_strength,
+            tv=settings.tv_weight,
+            content_layers=settings.content_layers,
+            style_layers=layer_shares(settings),
+        )
 
     @property
     def layers(self) -> list[str]:

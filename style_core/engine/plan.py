@@ -34,9 +34,6 @@ GROWTH = math.sqrt(2)
 #: The gathering pass of a tiled iteration (a forward pass) costs this share of a forward and
 #: backward pass.
 GATHER_COST = 1 / 3
-#: The longest side an interactive door paints at, per device kind, when it paints at the
-#: picture's own size: what the memory holds (with tiles) in a time a person waits for.
-DEVICE_MAX_SIZE: dict[str, int] = {"cpu": 4096, "mps": 4096, "cuda": 8192}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from ..events import Progress
 from .plan import Plan
 
 
-class Reporter:
+class ProgressClock:
     """Keeps the clock of a run. Work is counted as each stage's
     :attr:`~style_core.engine.plan.Stage.target_work` and :attr:`~style_core.engine.plan.Stage.work` per
     iteration, so that each part weighs as much as it costs; the time left is the work left at

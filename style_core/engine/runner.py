@@ -1,106 +1,119 @@
-"""Running a :class:`~style_core.job.Job`: inputs prepared once, then stage after stage.
+"""Running one stylization: the inputs prepared once, then the stages, coarse to fine.
 
-For each stage the targets are measured once (:mod:`~style_core.engine.targets`: the content's
-features, each painting's statistics, per region), the objective is evaluated whole or in
-tiles (:mod:`~style_core.engine.evaluate`), the pixels are optimised (:mod:`~style_core.engine.optimize`),
-and each iteration becomes an event (:mod:`~style_core.engine.progress`).
+:func:`run` is the whole story; :meth:`Runner.paint_stage` is one stage of it, step by step.
+The details live behind well-named calls: colours (:mod:`.color`), regions (:mod:`.regions`),
+targets (:mod:`.targets`), the objective whole or in tiles (:mod:`.evaluate`), the optimiser
+(:mod:`.optimize`) and the clock that turns iterations into events (:mod:`.progress`).
 """
 
 from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Iterator
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from .._version import __version__
-from ..events import Event, Finished, Result
+from ..events import Event, Finished, Progress, Result
 from ..image import resize, to_pil
-from ..masks import at_resolution
-from ..settings import Settings
-from .color import grey, match_color_statistics, match_luminance, recombine_luminance
+from .color import prepare_colors, restore_colors
 from .evaluate import TiledEvaluator, WholeEvaluator
+from .inputs import RunInputs
 from .network import network
-from .objective import Anchor, LossWeights, Objective, StyleTerm
+from .objective import CONTENT_FLOOR, Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
 from .plan import Stage
-from .progress import Reporter
+from .progress import ProgressClock
+from .regions import compose, regions
 from .style_losses import STYLE_LOSSES, blend
-from .targets import Request, measure, measure_style, region_at_layer
+from .targets import StatisticsRequest, measure, measure_style, region_at_layer
 from .vgg import deepest_layer
 
-if TYPE_CHECKING:
-    from ..job import Job
-
-#: The style weight at ``style_strength=1``.
-BASE_STYLE_WEIGHT = 17.0
-#: Style layer weights when none are given: the layers whose statistics carry the
-#: brush-stroke texture (relu2_1) and the motifs (relu4_1) count double; relu5_1, whose
-#: statistics are coarse enough to rearrange the layout (faces lose their features), a fifth.
-DEFAULT_LAYER_WEIGHTS = {"relu2_1": 2.0, "relu4_1": 2.0, "relu5_1": 0.2}
-#: The content term is divided by the content's feature energy, but by no less than this share
-#: of the painting's (see :mod:`style_core.engine.objective`).
-CONTENT_FLOOR = 0.5
 #: Memory for L-BFGS's curvature history, in bytes: big stages keep fewer pairs.
 HISTORY_MEMORY = 1e9
 
 
-def layer_shares(settings: Settings) -> dict[str, float]:
-    """Each style layer's share of the style term (they sum to 1)."""
-    raw = settings.style_layer_weights or [DEFAULT_LAYER_WEIGHTS.get(n, 1.0) for n in settings.style_layers]
-    total = float(sum(raw))
-    return {name: weight / total for name, weight in zip(settings.style_layers, raw, strict=True)}
-
-
-@dataclass(frozen=True)
-class Region:
-    """Part of the picture painted with some styles: their indices and blend weights, and its
-    mask (1, 1, H, W) at the content's size, or None for the whole picture."""
-
-    styles: tuple[int, ...]
-    blend: tuple[float, ...]
-    mask: Tensor | None
+def run(inputs: RunInputs, started: float) -> Iterator[Event]:
+    """The whole run: a :class:`~style_core.events.Progress` per iteration of each stage, coarse
+    to fine, then :class:`~style_core.events.Finished` with the result. ``started`` is
+    ``time.perf_counter()`` when the door asked for the run."""
+    runner = Runner(inputs)
+    clock = ProgressClock(inputs.plan, inputs.settings.preview_every, started)
+    image: Tensor | None = None
+    curvature: float | None = None
+    for index, stage in enumerate(inputs.plan.stages):
+        image, curvature = yield from runner.paint_stage(index, stage, image, curvature, clock)
+    result = Result(runner.finish(image), inputs.content.alpha, runner.recipe())
+    yield Finished(clock.step, inputs.plan.width, inputs.plan.height, time.perf_counter() - started, result)
 
 
 class Runner:
-    """The state of one run: inputs prepared once, then stage after stage."""
+    """What every stage of a run shares, prepared once: the pictures as the network sees them,
+    the network, the regions and the loss weights."""
 
-    def __init__(self, job: Job) -> None:
-        settings = self.settings = job.settings
-        self.job = job
-        self.device = job.device
+    def __init__(self, inputs: RunInputs) -> None:
+        settings = self.settings = inputs.settings
+        self.inputs = inputs
+        self.device = inputs.device
         self.generator = torch.Generator().manual_seed(settings.seed)
-        self.content_color = job.content.rgb.to(self.device)
-        styles = [s.rgb.to(self.device) for s in job.styles]
-        if settings.preserve_colors == "luminance":
-            self.content = grey(self.content_color)
-            self.styles = [match_luminance(s, self.content_color) for s in styles]
-        elif settings.preserve_colors == "match":
-            self.content = self.content_color
-            self.styles = [match_color_statistics(s, self.content_color) for s in styles]
-        else:
-            self.content, self.styles = self.content_color, styles
-        self.blend = settings.style_blend or [1.0] * len(styles)
-        layers = [*settings.content_layers, *settings.style_layers]
-        self.net, self.weights = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
-        self.loss_weights = LossWeights(
-            content=settings.content_weight,
-            style=BASE_STYLE_WEIGHT * settings.style_strength,
-            tv=settings.tv_weight,
-            content_layers=settings.content_layers,
-            style_layers=layer_shares(settings),
+        self.content_color = inputs.content.rgb.to(self.device)
+        self.content, self.styles = prepare_colors(
+            settings.preserve_colors, self.content_color, [s.rgb.to(self.device) for s in inputs.styles]
         )
+        masks = None if inputs.masks is None else [mask.to(self.device) for mask in inputs.masks]
+        self.regions = regions(masks, settings.style_blend or [1.0] * len(self.styles))
+        self.net, self.weights = network(
+            settings.weights, settings.pooling, deepest_layer(settings.layers), str(self.device)
+        )
+        self.loss_weights = LossWeights.from_settings(settings)
 
-    def regions(self) -> list[Region]:
-        """What each part of the picture is painted with: one region of all the styles blended,
-        or, with masks, one region per style."""
-        if self.job.masks is None:
-            return [Region(tuple(range(len(self.styles))), tuple(self.blend), None)]
-        return [Region((i,), (1.0,), mask.to(self.device)) for i, mask in enumerate(self.job.masks)]
+    def paint_stage(
+        self, index: int, stage: Stage, previous: Tensor | None, curvature: float | None, clock: ProgressClock
+    ) -> Generator[Progress, None, tuple[Tensor, float | None]]:
+        """One stage: yields a :class:`~style_core.events.Progress` per iteration and returns
+        the stage's picture (1, 3, H, W) and the optimiser's curvature, for the next stage."""
+        clock.begin_stage(index)
+        # 1. Where the stage starts: the previous stage's picture scaled up, or the start image.
+        if previous is None:
+            start = self.start_image(stage)
+        else:
+            start = resize(previous, stage.width, stage.height)
+            if curvature is not None:  # the inverse curvature of a mean over pixels grows with their count
+                curvature *= stage.pixels / (previous.shape[-1] * previous.shape[-2])
+        # 2. The targets, measured once: the photo's features, each painting's statistics.
+        objective = self.objective(stage)
+        # 3. The loss and its gradient for any picture of the stage: at once, or tile by tile.
+        evaluate = self.evaluator(stage, objective)
+        # 4. The optimiser, keeping as much curvature history as the memory allows.
+        history = max(2, min(LBFGS_HISTORY, int(HISTORY_MEMORY // (24 * stage.pixels))))
+        optimizer = StageOptimizer(start, evaluate, self.settings.optimizer, history=history, scale=curvature)
+        # 5. Iterate until the planned steps are done or the loss settles; each is an event.
+        convergence = Convergence()
+        for i in range(stage.steps):
+            losses = optimizer.step()
+            settled = convergence.settled(losses["total"])
+            if settled:
+                clock.end_stage_early(i + 1)
+            preview = None
+            if clock.wants_preview(i, last=settled or i == stage.steps - 1):
+                preview = to_pil(self.finish(optimizer.current()), self.inputs.content.alpha)
+            yield clock.iteration(losses, preview)
+            if settled:
+                break
+        return optimizer.current(), optimizer.curvature
+
+    def start_image(self, stage: Stage) -> Tensor:
+        """The first stage's picture (1, 3, H, W): the result to refine, noise, a painting or the photo."""
+        if self.inputs.init is not None:
+            return resize(self.inputs.init.rgb.to(self.device), stage.width, stage.height)
+        if self.settings.start == "noise":
+            return torch.rand(1, 3, stage.height, stage.width, generator=self.generator).to(self.device)
+        if self.settings.start == "style":
+            return resize(self.styles[0], stage.width, stage.height)
+        return resize(self.content, stage.width, stage.height)
 
     @torch.no_grad()
     def objective(self, stage: Stage) -> Objective:
@@ -110,75 +123,65 @@ class Runner:
         loss_class = STYLE_LOSSES[settings.style_loss]
         losses = {name: loss_class(self.net.channels(name), self.generator) for name in weights.style_layers}
         deepest = deepest_layer(weights.layers)
-        regions = self.regions()
         requests = {
-            (r, name): Request(name, loss, region_at_layer(region.mask, stage.width, stage.height, name, deepest))
-            for r, region in enumerate(regions)
+            (r, name): StatisticsRequest(
+                name, loss, region_at_layer(region.mask, stage.width, stage.height, name, deepest)
+            )
+            for r, region in enumerate(self.regions)
             for name, loss in losses.items()
         }
         content_layers = settings.content_layers
         photo = measure(self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers)
         side = max(stage.width, stage.height)
         paintings = []
-        for style, style_mask in zip(self.styles, self.job.style_masks, strict=True):
+        for style, style_mask in zip(self.styles, self.inputs.style_masks, strict=True):
             mask = None if style_mask is None else style_mask.to(self.device)
-            style_requests = {name: Request(name, loss, mask) for name, loss in losses.items()}
+            style_requests = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
             paintings.append(
                 measure_style(
-                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.job.tiling
+                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.inputs.tiling
                 )
             )
-        painting_energy = blend([p.energy for p in paintings], self.blend)
+        blend_weights = settings.style_blend or [1.0] * len(self.styles)
+        painting_energy = blend([p.energy for p in paintings], blend_weights)
         content_scale = {
             name: torch.maximum(photo.energy[name], CONTENT_FLOOR * painting_energy[name]) for name in content_layers
         }
-        coverage = [1.0 if region.mask is None else float(region.mask.mean()) for region in regions]
+        coverage = [1.0 if region.mask is None else float(region.mask.mean()) for region in self.regions]
         terms = []
         for (r, name), request in requests.items():
-            region = regions[r]
+            region = self.regions[r]
             target = blend([paintings[i].statistics[name] for i in region.styles], region.blend)
             scale = request.loss.scale(photo.statistics[(r, name)], target)
             share = weights.style_layers[name] * coverage[r] / sum(coverage)
             terms.append(StyleTerm(name, request.loss, target, scale, share, request.weight))
-        anchor = self.job.anchor
+        anchor = self.inputs.anchor
         if anchor is not None:
             anchor = Anchor(anchor.image.to(self.device), anchor.mask.to(self.device), anchor.weight)
             anchor = anchor.resized(stage.width, stage.height)
         return Objective(photo.maps, content_scale, terms, weights, anchor)
 
-    def start_image(self, stage: Stage) -> Tensor:
-        if self.job.init is not None:
-            return resize(self.job.init.rgb.to(self.device), stage.width, stage.height)
-        if self.settings.start == "noise":
-            return torch.rand(1, 3, stage.height, stage.width, generator=self.generator).to(self.device)
-        if self.settings.start == "style":
-            return resize(self.styles[0], stage.width, stage.height)
-        return resize(self.content, stage.width, stage.height)
-
-    def evaluator(self, stage: Stage) -> Evaluate:
+    def evaluator(self, stage: Stage, objective: Objective) -> Evaluate:
         """The loss and gradient of a picture at ``stage``: at once, or tile by tile."""
-        objective = self.objective(stage)
         if len(stage.tiles) == 1:
             return WholeEvaluator(self.net, objective)
         return TiledEvaluator(self.net, objective, stage.tiles)
 
     def finish(self, image: Tensor) -> Tensor:
-        """The optimised image as it is shown: luminance recombined with the content's chroma;
-        with masks, the photo as it was wherever no mask covers (soft edges blend)."""
-        if self.settings.preserve_colors == "luminance":
-            image = recombine_luminance(image, self.content_color)
-        if self.job.masks is not None:
-            width, height = image.shape[-1], image.shape[-2]
-            cover = sum(at_resolution(mask.to(image.device), width, height) for mask in self.job.masks).clamp(0, 1)
-            image = cover * image + (1 - cover) * resize(self.content_color, width, height)
+        """The optimised image as it is shown: the colours given back; with masks, the photo as it
+        was wherever no mask covers (soft edges blend)."""
+        image = restore_colors(self.settings.preserve_colors, image, self.content_color)
+        image = compose(image, self.content_color, self.inputs.masks)
         return image.detach().float().clamp(0, 1).cpu()
 
     def recipe(self) -> dict[str, Any]:
+        """How the result was made: settings, inputs, weights, device and versions."""
+        inputs = self.inputs
         return {
             "settings": self.settings.as_dict(),
-            "refined": self.job.init is not None,
-            "masks": 0 if self.job.masks is None else len(self.job.masks),
-            "output_size": [self.job.plan.width, self.job.plan.height],
+            "refined": inputs.init is not None,
+            "masks": 0 if inputs.masks is None else len(inputs.masks),
+            "output_size": [inputs.plan.width, inputs.plan.height],
             "weights": {
                 "source": self.weights.source,
                 "convention": self.weights.convention.name,
@@ -187,34 +190,3 @@ class Runner:
             "device": str(self.device),
             "versions": {"style_core": __version__, "torch": torch.__version__, "python": platform.python_version()},
         }
-
-    def events(self, started: float) -> Iterator[Event]:
-        plan = self.job.plan
-        reporter = Reporter(plan, self.settings.preview_every, started)
-        image: Tensor | None = None
-        curvature: float | None = None
-        for index, stage in enumerate(plan.stages):
-            reporter.begin_stage(index)
-            start = self.start_image(stage) if image is None else resize(image, stage.width, stage.height)
-            if curvature is not None:  # the inverse curvature of a mean over pixels grows with their count
-                curvature *= stage.pixels / (image.shape[-1] * image.shape[-2])
-            history = max(2, min(LBFGS_HISTORY, int(HISTORY_MEMORY // (24 * stage.pixels))))
-            optimizer = StageOptimizer(
-                start, self.evaluator(stage), self.settings.optimizer, history=history, scale=curvature
-            )
-            convergence = Convergence()
-            for i in range(stage.steps):
-                losses = optimizer.step()
-                settled = convergence.settled(losses["total"])
-                if settled:
-                    reporter.end_stage_early(i + 1)
-                last = settled or i == stage.steps - 1
-                preview = None
-                if reporter.wants_preview(i, last):
-                    preview = to_pil(self.finish(optimizer.current()), self.job.content.alpha)
-                yield reporter.iteration(losses, preview)
-                if settled:
-                    break
-            image, curvature = optimizer.current(), optimizer.curvature
-        result = Result(self.finish(image), self.job.content.alpha, self.recipe())
-        yield Finished(reporter.step, plan.width, plan.height, time.perf_counter() - started, result)

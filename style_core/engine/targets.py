@@ -23,7 +23,7 @@ import torch
 from torch import Tensor
 
 from ..image import resize, size_for_long_side
-from ..masks import at_resolution
+from .regions import at_resolution
 from .style_losses import Stats, StyleLoss
 from .tiles import Tile, Tiling
 from .vgg import VGG19Features, deepest_layer, feature_size, stride
@@ -34,7 +34,7 @@ FINE_STRIDE = 2
 
 
 @dataclass(frozen=True)
-class Request:
+class StatisticsRequest:
     """Statistics to measure: of ``layer``'s features under ``loss``, over the region ``weight``
     ((1, 1, h, w) at the layer's resolution over the whole picture; None: everywhere)."""
 
@@ -73,7 +73,7 @@ def measure(
     tiles: Sequence[Tile],
     *,
     maps: Sequence[str] = (),
-    requests: Mapping[Hashable, Request] | None = None,
+    requests: Mapping[Hashable, StatisticsRequest] | None = None,
     energy: Sequence[str] = (),
 ) -> Measures:
     """One pass of ``image`` (1, 3, H, W) through the network, tile by tile: the feature
@@ -126,7 +126,7 @@ def measure_style(
     style: Tensor,
     stage_side: int,
     style_scale: float,
-    requests: Mapping[Hashable, Request],
+    requests: Mapping[Hashable, StatisticsRequest],
     energy: Sequence[str],
     tiling: Tiling,
 ) -> Measures:
@@ -136,9 +136,9 @@ def measure_style(
     map is given at the painting's own size (1, 1, h, w) and resized here."""
     own_side = max(style.shape[-2:])
     side = max(16, round(stage_side * style_scale))
-    groups: dict[int, tuple[dict[Hashable, Request], list[str]]] = {}
+    groups: dict[int, tuple[dict[Hashable, StatisticsRequest], list[str]]] = {}
 
-    def group(layer: str) -> tuple[dict[Hashable, Request], list[str]]:
+    def group(layer: str) -> tuple[dict[Hashable, StatisticsRequest], list[str]]:
         group_side = own_side if stride(layer) <= FINE_STRIDE and side > own_side else side
         return groups.setdefault(group_side, ({}, []))
 
@@ -153,7 +153,7 @@ def measure_style(
         layers = [*(r.layer for r in group_requests.values()), *group_energy]
         deepest = deepest_layer(layers)
         resized = {
-            key: Request(r.layer, r.loss, region_at_layer(r.weight, width, height, r.layer, deepest))
+            key: StatisticsRequest(r.layer, r.loss, region_at_layer(r.weight, width, height, r.layer, deepest))
             for key, r in group_requests.items()
         }
         tiles = tiles_for(scaled, tiling, layers)

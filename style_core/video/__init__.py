@@ -1,6 +1,6 @@
-"""Stylising videos, coherent in time (Ruder et al. 2016): ``style-core video IN --style S -o OUT``.
+"""Stylizing videos, coherent in time (Ruder et al. 2016): ``style-core video IN --style S -o OUT``.
 
-Each frame starts from the previous stylised frame carried along the optical flow (OpenCV's
+Each frame starts from the previous stylized frame carried along the optical flow (OpenCV's
 DIS) and is held to it where the flow is trusted; frames are decoded and encoded with PyAV
 (frame rate and audio kept). On Ray, contiguous chunks of frames run side by side and are
 cross-faded where they meet. Needs the ``video`` extra: ``pip install 'style-core[video]'``.

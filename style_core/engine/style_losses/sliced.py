@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from . import Stats, StyleLoss, positions
+from .base import Stats, StyleLoss, positions
 
 #: Levels (equal bins of the quantile function) at which the target is kept.
 QUANTILE_LEVELS = 1024

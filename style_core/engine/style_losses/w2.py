@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from . import MeanStyleLoss, Stats, mean_over_positions, positions, second_moment
+from .base import MeanStyleLoss, Stats, mean_over_positions, positions, second_moment
 
 #: ``ε`` added to both covariances, relative to the style's mean variance ``tr Σs / C``.
 REGULARIZATION = 1e-3
