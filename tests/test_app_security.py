@@ -219,8 +219,9 @@ def test_the_page_s_own_event_refuses_a_server_file_too(served, secret, opens):
     """The photo's change event (which draws it into the regions editor, and is not in the API)
     is reachable by its index: it refuses the server's file as the API does."""
     opens.seen[:] = []
+    editor_id = next(block._id for block in served.demo.blocks.values() if isinstance(block, gr.ImageEditor))
     config = httpx.get(f"{served.url}/config").json()
-    (index,) = [d["id"] for d in config["dependencies"] if d.get("api_name") == "editor_value"]
+    (index,) = [d["id"] for d in config["dependencies"] if d["outputs"] == [editor_id]]
     answer = httpx.post(
         f"{served.url}/gradio_api/run/predict",
         json={"data": [{"path": str(secret)}], "fn_index": index, "session_hash": "hostile"},
