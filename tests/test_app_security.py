@@ -440,3 +440,28 @@ def test_a_huge_value_is_quoted_in_a_short_line(served, defaults, name, value):
     event, data = _call(served, defaults, "stylize", **{name: value})
     assert event == "error" and data["error"].startswith(f"{name.capitalize()} must be "), data["error"][:200]
     assert len(data["error"]) <= LONGEST + 3 and "\n" not in data["error"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["path", "url", "meta", "id", "layers", "background", "composite", "orig_name", "x"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["content", "mask_1", "regions"]), value=JSON)
+def test_any_json_for_a_file_parameter_is_a_run_or_one_line(served, defaults, opens, name, value):
+    """Whatever JSON a script sends where a file goes: never ``{"error": null}`` nor a traceback's words."""
+    event, data = _call(served, defaults, "stylize", **{name: value})
+    if event == "error":
+        assert data["error"] and "\n" not in data["error"] and "Traceback" not in data["error"], data
+    else:
+        assert event == "complete", (event, data)
