@@ -76,11 +76,11 @@ def _paintings(example: Sequence[str | None], blend: Spec | None) -> Widgets:
     return widgets
 
 
-def _regions(photo: str | None, max_pixels: int) -> Widgets:
+def _regions(photo: str | None, limits: Limits) -> Widgets:
     """The regions: painted over the photo in the editor, or uploaded as masks."""
     with gr.Accordion("Regions: a painting for each part of the photo", open=False, elem_id="regions"):
         gr.Markdown(LEGEND, elem_classes="footnote")
-        widgets: Widgets = {"regions": editor(photo, max_pixels, label="Regions", elem_id="regions_editor", height=420)}
+        widgets: Widgets = {"regions": editor(photo, limits, label="Regions", elem_id="regions_editor", height=420)}
         with gr.Accordion("Or upload a mask per painting", open=False, elem_id="masks"):
             gr.Markdown(
                 "A greyscale picture of the photo's size: white where the painting goes, black where not.",
@@ -134,7 +134,7 @@ def create_demo(
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
                 widgets = _paintings(examples[0], blend)
-                widgets |= _regions(examples[0][0], limits.max_pixels)
+                widgets |= _regions(examples[0][0], limits)
                 widgets |= _settings(specs)
                 with gr.Row():
                     run = gr.Button("Run", variant="primary", elem_id="run")
