@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from .objective import Objective
-from .optimize import autocast
+from .precision import autocast
 from .style_losses import Stats
 from .targets import Request, core_weight, mass, measure
 from .tiles import Tile
@@ -57,12 +57,12 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
 class WholeEvaluator:
     """The loss of the whole picture in one forward and backward pass."""
 
-    def __init__(self, network: VGG19Features, objective: Objective) -> None:
-        self.network, self.objective = network, objective
+    def __init__(self, network: VGG19Features, objective: Objective, precision: str = "fp32") -> None:
+        self.network, self.objective, self.precision = network, objective, precision
 
     def __call__(self, image: Tensor) -> dict[str, float]:
         with tf32(image.device):
-            with autocast(image.device):
+            with autocast(image.device, self.precision):
                 features = self.network(image, self.objective.layers)
             total, terms = self.objective(image, features)
             total.backward()
@@ -72,17 +72,19 @@ class WholeEvaluator:
 class TiledEvaluator:
     """The loss of the picture gathered over ``tiles`` (see the module's docstring)."""
 
-    def __init__(self, network: VGG19Features, objective: Objective, tiles: Sequence[Tile]) -> None:
-        self.network, self.objective, self.tiles = network, objective, list(tiles)
+    def __init__(
+        self, network: VGG19Features, objective: Objective, tiles: Sequence[Tile], precision: str = "fp32"
+    ) -> None:
+        self.network, self.objective, self.tiles, self.precision = network, objective, list(tiles), precision
         self.requests = {i: Request(t.layer, t.loss, t.weight) for i, t in enumerate(objective.style_terms)}
 
     def _features(self, crop: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
-        with autocast(crop.device):
+        with autocast(crop.device, self.precision):
             return self.network(crop, layers)
 
     def gather(self, image: Tensor) -> dict[int, Stats]:
         """Each style term's statistics of the whole picture, merged over its tiles."""
-        with autocast(image.device):
+        with autocast(image.device, self.precision):
             return measure(self.network, image.detach(), self.tiles, requests=self.requests).statistics
 
     def residual(self, whole: dict[int, Stats]) -> tuple[Tensor, dict[int, Stats]]:

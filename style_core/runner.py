@@ -3,7 +3,9 @@
 For each stage the targets are measured once (:mod:`~style_core.targets`: the content's
 features, each painting's statistics, per region), the objective is evaluated whole or in
 tiles (:mod:`~style_core.evaluate`), the pixels are optimised (:mod:`~style_core.optimize`),
-and each iteration becomes an event (:mod:`~style_core.report`).
+and each iteration becomes an event (:mod:`~style_core.report`). A detail stage
+(:mod:`~style_core.plan`) takes the previous result, enlarged, as its content and the fine
+style layers only.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from .masks import at_resolution
 from .network import network
 from .objective import Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
-from .plan import Stage
+from .plan import DETAIL_CONTENT_LAYER, Stage, detail_layers
+from .precision import autocast, choose
 from .report import Reporter
 from .settings import Settings
 from .style_losses import STYLE_LOSSES, blend
@@ -87,12 +90,22 @@ class Runner:
         self.blend = settings.style_blend or [1.0] * len(styles)
         layers = [*settings.content_layers, *settings.style_layers]
         self.net, self.weights = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
+        self.precision = choose(settings.precision, self.device)
         self.loss_weights = LossWeights(
             content=settings.content_weight,
             style=BASE_STYLE_WEIGHT * settings.style_strength,
             tv=settings.tv_weight,
             content_layers=settings.content_layers,
             style_layers=layer_shares(settings),
+        )
+        fine = detail_layers(settings)
+        shares = {name: self.loss_weights.style_layers[name] for name in fine}
+        self.detail_weights = LossWeights(
+            content=settings.content_weight,
+            style=self.loss_weights.style,
+            tv=settings.tv_weight,
+            content_layers=(DETAIL_CONTENT_LAYER,),
+            style_layers={name: share / (sum(shares.values()) or 1.0) for name, share in shares.items()},
         )
 
     def regions(self) -> list[Region]:
@@ -103,10 +116,12 @@ class Runner:
         return [Region((i,), (1.0,), mask.to(self.device)) for i, mask in enumerate(self.job.masks)]
 
     @torch.no_grad()
-    def objective(self, stage: Stage) -> Objective:
-        """Targets of one stage: content features at its size, style statistics at the style scale."""
-        settings, weights = self.settings, self.loss_weights
-        content = resize(self.content, stage.width, stage.height)
+    def objective(self, stage: Stage, previous: Tensor | None = None) -> Objective:
+        """Targets of one stage: content features at its size, style statistics at the style
+        scale. A detail stage's content is the ``previous`` stage's result, enlarged."""
+        settings = self.settings
+        weights = self.detail_weights if stage.detail else self.loss_weights
+        content = resize(self.content if previous is None else previous, stage.width, stage.height)
         loss_class = STYLE_LOSSES[settings.style_loss]
         losses = {name: loss_class(self.net.channels(name), self.generator) for name in weights.style_layers}
         deepest = deepest_layer(weights.layers)
@@ -116,18 +131,22 @@ class Runner:
             for r, region in enumerate(regions)
             for name, loss in losses.items()
         }
-        content_layers = settings.content_layers
-        photo = measure(self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers)
+        content_layers = weights.content_layers
         side = max(stage.width, stage.height)
-        paintings = []
-        for style, style_mask in zip(self.styles, self.job.style_masks, strict=True):
-            mask = None if style_mask is None else style_mask.to(self.device)
-            style_requests = {name: Request(name, loss, mask) for name, loss in losses.items()}
-            paintings.append(
-                measure_style(
-                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.job.tiling
-                )
+        with autocast(self.device, self.precision):
+            photo = measure(
+                self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers
             )
+            paintings = []
+            for style, style_mask in zip(self.styles, self.job.style_masks, strict=True):
+                mask = None if style_mask is None else style_mask.to(self.device)
+                requested = {name: Request(name, loss, mask) for name, loss in losses.items()}
+                scale, tiling = settings.style_scale, self.job.tiling
+                paintings.append(
+                    measure_style(
+                        self.net, style, side, scale, requested, content_layers, tiling, enlarge=not stage.detail
+                    )
+                )
         painting_energy = blend([p.energy for p in paintings], self.blend)
         content_scale = {
             name: torch.maximum(photo.energy[name], CONTENT_FLOOR * painting_energy[name]) for name in content_layers
@@ -155,12 +174,13 @@ class Runner:
             return resize(self.styles[0], stage.width, stage.height)
         return resize(self.content, stage.width, stage.height)
 
-    def evaluator(self, stage: Stage) -> Evaluate:
-        """The loss and gradient of a picture at ``stage``: at once, or tile by tile."""
-        objective = self.objective(stage)
+    def evaluator(self, stage: Stage, previous: Tensor | None) -> Evaluate:
+        """The loss and gradient of a picture at ``stage``: at once, or tile by tile; a detail
+        stage's content is the ``previous`` result."""
+        objective = self.objective(stage, previous if stage.detail else None)
         if len(stage.tiles) == 1:
-            return WholeEvaluator(self.net, objective)
-        return TiledEvaluator(self.net, objective, stage.tiles)
+            return WholeEvaluator(self.net, objective, self.precision)
+        return TiledEvaluator(self.net, objective, stage.tiles, self.precision)
 
     def finish(self, image: Tensor) -> Tensor:
         """The optimised image as it is shown: luminance recombined with the content's chroma;
@@ -200,7 +220,7 @@ class Runner:
                 curvature *= stage.pixels / (image.shape[-1] * image.shape[-2])
             history = max(2, min(LBFGS_HISTORY, int(HISTORY_MEMORY // (24 * stage.pixels))))
             optimizer = StageOptimizer(
-                start, self.evaluator(stage), self.settings.optimizer, history=history, scale=curvature
+                start, self.evaluator(stage, image), self.settings.optimizer, history=history, scale=curvature
             )
             convergence = Convergence()
             for i in range(stage.steps):

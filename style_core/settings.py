@@ -195,6 +195,10 @@ class Settings:
     device: str | None = setting(
         "text", None, "Device", "cuda, cuda:N, mps or cpu; none picks the best available", optional=True, ui=False,
     )  # fmt: skip
+    precision: str = setting(
+        "choice", "auto", "Precision", "The network's arithmetic: bf16 is faster where the processor has it",
+        choices={"auto": "Measured: bf16 where it is faster", "fp32": "float32", "bf16": "bfloat16"}, ui=False,
+    )  # fmt: skip
     weights: str | None = setting(
         "text", None, "Weights", "auto, hub, offline or a weights file (default: $STYLE_CORE_WEIGHTS or auto)",
         optional=True, ui=False,
