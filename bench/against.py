@@ -2,7 +2,7 @@
 
 For each bench pair, the earlier version (a git revision, checked out into a temporary
 worktree) and this one run their defaults, each in its own process. Prints wall time, peak
-RSS and the yardstick ratios (:mod:`style_core.metrics`) of both, and the time this version
+RSS and the yardstick ratios (:mod:`fixtures.yardstick`) of both, and the time this version
 takes to reach the earlier version's final quality (both ratios at least as good); saves the
 pictures side by side in bench/out/against.png.
 
@@ -22,9 +22,11 @@ from pathlib import Path
 
 from run import IMAGES, PAIRS, run_measured, side_by_side, tensor, time_to_reach
 
+from style_core.engine.network import network
 from style_core.image import resize, size_for_long_side
-from style_core.metrics import Yardstick
-from style_core.network import network
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's fixtures/
+from fixtures.yardstick import Yardstick
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -3,7 +3,7 @@
 For each version (``--against REV``, checked out into a temporary worktree, then this one) and
 each size, a default run on *Tübingen* and *The Starry Night* in its own process: wall time,
 its ratio to the same version's 512 px time, the engine's first estimate, peak RSS. Each
-result is scaled to 512 px and measured with the yardstick (:mod:`style_core.metrics`:
+result is scaled to 512 px and measured with the yardstick (``fixtures/yardstick.py``:
 style and content ratios, and the style ratio over the 512 px run's), and a 256 px crop of it
 at 100% scores its high-frequency energy (mean square of the Laplacian; an upscale scores
 1-4). This version also runs ``--variants`` at 2048 px: the sliced and W2 style losses and
@@ -34,11 +34,10 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-from run import tensor
+from run import Ratios, Yardstick, tensor
 
+from style_core.engine.network import network
 from style_core.image import resize, size_for_long_side
-from style_core.metrics import Ratios, Yardstick
-from style_core.network import network
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -12,12 +12,16 @@ the run's time, and the peak GPU memory. The aim on an H200: 4096 px in under 60
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import torch
 
 from style_core import Finished, Job, preload
-from style_core.examples import example_content, swirl_painting
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's fixtures/
+from fixtures.pictures import example_content, swirl_painting
 
 
 def main() -> None:

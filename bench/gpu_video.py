@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,11 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from style_core.examples import example_content, swirl_painting
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's fixtures/
+from fixtures.clips import panning_clip, write_clip
+from fixtures.pictures import example_content, swirl_painting
 from style_core.video import flow
 from style_core.video.events import FrameDone, VideoDone, VideoPlanned
 from style_core.video.job import stylize_video
-from style_core.video.synthetic import panning_clip, write_clip
 
 
 class FlowClock:

@@ -6,7 +6,7 @@ iterations and quality, saves the pictures side by side (content, style, then on
 loss) in bench/out/losses.png and 100% crops of their centres in bench/out/losses_crops.png.
 
 Quality is measured three ways, each a ratio result / content image (lower is closer to the
-style): the yardstick of :mod:`style_core.metrics` (Gram distance, original Caffe VGG-19), and
+style): the yardstick of :mod:`fixtures.yardstick` (Gram distance, original Caffe VGG-19), and
 the mean over relu1_1 … relu5_1 of the W2 and of the sliced distance. The content ratio is the
 yardstick's (how much of the photo is left: lower keeps more). Each measure favours its own
 loss: read them together, and look at the pictures.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -30,10 +31,12 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from style_core import Finished, Job
+from style_core.engine.network import network
+from style_core.engine.style_losses import STYLE_LOSSES
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.metrics import STYLE_LAYERS, Yardstick
-from style_core.network import network
-from style_core.style_losses import STYLE_LOSSES
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's fixtures/
+from fixtures.yardstick import STYLE_LAYERS, Yardstick
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE.parent.parent / "shared" / "images"
@@ -47,7 +50,7 @@ LOSSES = list(STYLE_LOSSES)
 
 
 def run(content: Path, style: Path, loss: str, size: int, out: Path) -> dict:
-    """One stylisation; its wall time, iterations and saved picture."""
+    """One stylization; its wall time, iterations and saved picture."""
     started = time.perf_counter()
     iterations = 0
     for event in Job(content, style, {"size": size, "style_loss": loss, "weights": "offline"}).run():

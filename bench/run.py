@@ -3,7 +3,7 @@
 For each pair of images: pastiche at 512 px with its defaults for 400 L-BFGS steps (the
 reference), then style_core with its defaults. Each runs in its own process; wall time and
 peak RSS are taken from that process. Quality is the yardstick of
-:mod:`style_core.metrics` (original Caffe VGG-19, max pooling): style ratio and content
+:mod:`fixtures.yardstick` (original Caffe VGG-19, max pooling): style ratio and content
 ratio, lower is better. Prints a table, the ratios style_core / pastiche, style_core's time
 to reach pastiche's quality, the per-iteration efficiency against the measured matmul peak,
 and saves the pictures side by side in bench/out/side_by_side.png.
@@ -27,9 +27,11 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw
 
+from style_core.engine.network import network
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.metrics import STYLE_LAYERS, Ratios, Yardstick
-from style_core.network import network
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's fixtures/
+from fixtures.yardstick import STYLE_LAYERS, Ratios, Yardstick
 
 HERE = Path(__file__).resolve().parent
 IMAGES = HERE.parent.parent / "shared" / "images"
@@ -116,7 +118,7 @@ def efficiency(size: int) -> dict:
     height, width = size * 3 // 4, size
     image = torch.rand(1, 3, height, width, requires_grad=True)
     layers = [*STYLE_LAYERS, "relu4_2"]
-    from style_core.style_losses.gram import gram_matrix
+    from style_core.engine.style_losses.gram import gram_matrix
 
     def iteration() -> None:
         features = net(image, layers)

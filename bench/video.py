@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,15 +25,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from style_core.examples import example_content, swirl_painting
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository's fixtures/
+from fixtures.clips import panning_clip, write_clip
+from fixtures.pictures import example_content, swirl_painting
 from style_core.image import load_image
 from style_core.settings import Settings
 from style_core.video.events import FrameDone, VideoDone, VideoPlanned
 from style_core.video.flow import warping_error
-from style_core.video.frames import FrameStylist, StylisedFrame
+from style_core.video.frames import FrameStylist, StylizedFrame
 from style_core.video.job import stylize_video
 from style_core.video.media import read_frames
-from style_core.video.synthetic import panning_clip, write_clip
 from style_core.video.workdir import decode_png
 
 OUT = Path(__file__).parent / "out"
@@ -83,7 +85,7 @@ def alone(video: Path, style: Path, settings: dict, size: tuple[int, int]) -> li
         event.image
         for index, frame in read_frames(video, size)
         for event in stylist.run([(index, frame)])
-        if isinstance(event, StylisedFrame)
+        if isinstance(event, StylizedFrame)
     ]
 
 

@@ -39,7 +39,7 @@ class Limits:
     def for_device(cls, kind: str | None = None) -> Limits:
         """The limits for a device kind (``cpu``, ``mps``, ``cuda``; default: the best one here)."""
         if kind is None:
-            from style_core.device import resolve_device
+            from style_core.engine.device import resolve_device
 
             kind = resolve_device(None).type
         max_size, time_limit = cls.BY_DEVICE.get(kind, cls.BY_DEVICE["cpu"])

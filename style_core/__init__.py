@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 #: Public name → the module that defines it.
 _EXPORTS = {
@@ -28,14 +28,14 @@ _EXPORTS = {
     "Progress": "events",
     "Result": "events",
     "Job": "job",
-    "preload": "network",
+    "preload": "engine.network",
     "read_recipe": "output",
     "save_image": "output",
     "SCHEMA": "settings",
     "Settings": "settings",
     "stylize": "api",
     "stylize_iter": "api",
-    "load_weights": "weights",
+    "load_weights": "engine.weights",
 }
 
 __all__ = [
@@ -64,6 +64,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from .api import stylize, stylize_iter
+    from .engine.network import preload
+    from .engine.weights import load_weights
     from .errors import (
         Cancelled,
         DivergedError,
@@ -76,10 +78,8 @@ if TYPE_CHECKING:
     )
     from .events import Finished, Progress, Result
     from .job import Job
-    from .network import preload
     from .output import read_recipe, save_image
     from .settings import SCHEMA, Settings
-    from .weights import load_weights
 
 
 def __getattr__(name: str) -> Any:

@@ -40,22 +40,22 @@ _RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.str
 
 
 class Worker:
-    """Does one kind of work for one job's settings, holding the network (built once per
-    process and reused by every job in it, see :func:`style_core.runner.network`).
+    """Does one kind of work for one job's settings. The network is built when the worker is
+    (once per process: every job in it reuses it, see :func:`style_core.engine.network.network`),
+    so that an actor's first job doesn't wait for it.
 
     Subclasses implement :meth:`process`; their constructor's keyword arguments must be
     picklable (they travel to Ray's actors).
     """
 
     def __init__(self, settings: Settings) -> None:
-        from .device import resolve_device
-        from .network import network
-        from .vgg import deepest_layer
+        from .engine.device import resolve_device
+        from .engine.network import network
+        from .engine.vgg import deepest_layer
 
         self.settings = settings
         self.device = resolve_device(settings.device)
-        layers = [*settings.content_layers, *settings.style_layers]
-        self.network = network(settings.weights, settings.pooling, deepest_layer(layers), str(self.device))
+        network(settings.weights, settings.pooling, deepest_layer(settings.layers), str(self.device))
 
     def process(self, row: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Output rows for one input row (flat dicts of numbers, strings and bytes)."""
@@ -111,6 +111,35 @@ def _check_reachable(address: str) -> None:
             f"can't reach a Ray cluster at '{address}': {exc.strerror or exc}",
             hint="give the head node's address (HOST:6379, or ray://HOST:10001) and check `ray status` there",
         ) from exc
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a batch or a video is painted: in this process (``ray`` None), on a local Ray
+    (``"local"``) or on the Ray cluster at an address; and how many actors, of how many CPUs.
+    Build it with :meth:`checked`."""
+
+    ray: str | None = None
+    workers: int | None = None
+    cpus_per_worker: int = 1
+
+    @classmethod
+    def checked(cls, ray: str | bool | None = None, workers: int | None = None, cpus_per_worker: int = 1) -> Placement:
+        """The placement the job kinds' ``ray``, ``workers`` and ``cpus_per_worker`` ask for (``ray``
+        True means ``"local"``); Ray and the cluster's address are checked now, before any work."""
+        address = "local" if ray is True else (ray or None)
+        if address is not None:
+            require_ray(None if address == "local" else address)
+        return cls(address, workers, cpus_per_worker)
+
+    @property
+    def address(self) -> str | None:
+        """The cluster's address for :func:`connected` (None: a local Ray)."""
+        return None if self.ray == "local" else self.ray
+
+    def pool(self, items: int) -> Pool:
+        """The actors for ``items`` rows of work on the connected Ray."""
+        return cluster_pool(items=items, workers=self.workers, cpus_per_worker=self.cpus_per_worker)
 
 
 @dataclass(frozen=True)

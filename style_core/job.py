@@ -1,34 +1,37 @@
-"""One stylisation: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
+"""One stylization: :class:`Job` checks the inputs, plans the stages, runs them and yields events.
 
 Data flow: images in → colour preparation → for each coarse-to-fine stage, targets built once
 (content features, blended style statistics) → iterations, each yielding a
 :class:`~style_core.events.Progress` → a :class:`~style_core.events.Finished` event with the
 :class:`~style_core.events.Result`. Closing the generator stops the work at the next
-iteration. Planning lives in :mod:`~style_core.plan`, running the stages in
-:mod:`~style_core.runner` (which measures targets, optimises and reports).
+iteration. The job loads and checks everything into one frozen
+:class:`~style_core.engine.inputs.RunInputs` and plans (:mod:`~style_core.engine.plan`); the
+engine's :func:`~style_core.engine.runner.run` does the rest.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
 
-from .device import resolve_device
+from .engine.device import resolve_device
+from .engine.inputs import RunInputs
+from .engine.objective import Anchor
+from .engine.plan import Plan, make_plan
+from .engine.runner import run
+from .engine.tiles import Tiling, crop_pixels
+from .engine.vgg import deepest_layer
 from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
 from .events import Event, Finished, Result
 from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image
 from .masks import MaskInput, load_masks
-from .objective import Anchor
-from .plan import Plan, make_plan
-from .runner import Runner
 from .settings import Settings
-from .tiles import Tiling, crop_pixels
-from .vgg import deepest_layer
 
 #: Memory for one tile's forward and backward pass on a CPU, in bytes; on CUDA, this share of
 #: the free memory.
@@ -46,17 +49,34 @@ def tile_memory(device: torch.device) -> float:
     return CPU_TILE_MEMORY
 
 
-def styles_and_settings(
-    styles: ImageInput | Sequence[ImageInput], settings: Settings | Mapping[str, Any] | None
-) -> tuple[list[ImageInput], Settings]:
-    """The style images as a list (one may be given alone) and the settings checked for them:
-    what every job (a picture, a batch, a video) begins with."""
+def load_styles(
+    styles: ImageInput | Sequence[ImageInput],
+    settings: Settings | Mapping[str, Any] | None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> tuple[list[RGBImage], Settings]:
+    """The style images loaded (one may be given alone) and the settings checked for them: what
+    every job kind (a picture, a batch, a video) begins with."""
     style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
     if not style_list:
         raise StyleCoreError("at least one style image is needed")
     if not isinstance(settings, Settings):
         settings = Settings.from_options(settings or {})
-    return style_list, settings.for_styles(len(style_list))
+    settings = settings.for_styles(len(style_list))
+    loaded = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
+    return loaded, settings
+
+
+JobKind = TypeVar("JobKind")
+
+
+def job_from_keywords(job_class: Callable[..., JobKind], *inputs: Any, options: Mapping[str, Any]) -> JobKind:
+    """``job_class(*inputs, settings, **keywords)``: ``options`` split into the class's own
+    keywords and the settings' fields, so that each job kind declares its keywords once (the
+    ``stylize*`` functions take them as they are)."""
+    own = set(inspect.signature(job_class).parameters) - {"settings"}
+    keywords = {name: value for name, value in options.items() if name in own}
+    settings = {name: value for name, value in options.items() if name not in own}
+    return job_class(*inputs, settings, **keywords)
 
 
 def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBImage:
@@ -66,7 +86,7 @@ def _as_image(source: ImageInput | Result, what: str, max_pixels: int) -> RGBIma
 
 
 class Job:
-    """A stylisation, checked and planned; :meth:`run` (or iterating) does the work.
+    """A stylization, checked and planned; :meth:`run` (or iterating) does the work.
 
     Args:
         content: the photo: a path, a PIL image, a numpy array (H, W[, C]) or a tensor (C, H, W).
@@ -79,7 +99,7 @@ class Job:
         init: a previous result (a :class:`~style_core.events.Result`, path, image or tensor)
             to refine: the run starts from it at full size.
         anchor: a picture to stay close to where its mask says (see
-            :class:`~style_core.objective.Anchor`); video uses it to tie a frame to the last.
+            :class:`~style_core.engine.objective.Anchor`); video uses it to tie a frame to the last.
         max_pixels: the most pixels an input image may have.
 
     Raises :class:`~style_core.errors.StyleCoreError` subclasses for bad input, here, before
@@ -98,21 +118,32 @@ class Job:
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        style_list, self.settings = styles_and_settings(styles, settings)
+        self.styles, self.settings = load_styles(styles, settings, max_pixels)
         self.content = load_image(content, "content image", max_pixels=max_pixels)
-        self.styles = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
         self.masks = None if masks is None else self._masks(masks)
         self.style_masks = self._style_masks(style_masks)
         self.init = None if init is None else _as_image(init, "init image", max_pixels)
         self.anchor = anchor
         self.device = resolve_device(self.settings.device)
-        deepest = deepest_layer([*self.settings.content_layers, *self.settings.style_layers])
+        deepest = deepest_layer(self.settings.layers)
         if self.settings.tile_size:
             self.tiling = Tiling(core_side=self.settings.tile_size)
         else:
             self.tiling = Tiling(crop_pixels=crop_pixels(tile_memory(self.device)))
         self.plan: Plan = make_plan(
             self.settings, self.content.size, tiling=self.tiling, deepest=deepest, refine=self.init is not None
+        )
+        self.inputs = RunInputs(
+            settings=self.settings,
+            content=self.content,
+            styles=tuple(self.styles),
+            masks=None if self.masks is None else tuple(self.masks),
+            style_masks=tuple(self.style_masks),
+            init=self.init,
+            anchor=self.anchor,
+            device=self.device,
+            tiling=self.tiling,
+            plan=self.plan,
         )
 
     def _masks(self, masks: Sequence[MaskInput]) -> list[Tensor]:
@@ -152,7 +183,7 @@ class Job:
         :class:`~style_core.events.Finished`. Closing the generator stops the work."""
         started = time.perf_counter()
         try:
-            yield from Runner(self).events(started)
+            yield from run(self.inputs, started)
         except (torch.OutOfMemoryError, MemoryError) as exc:
             raise OutOfMemoryError(
                 f"out of memory at {self.plan.width}x{self.plan.height} px on {self.device.type}"

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 
@@ -86,12 +85,3 @@ def load_masks(sources: Sequence[MaskInput], what: str, sizes: Sequence[tuple[in
     return [
         load_mask(source, f"{what} {i + 1}", size) for i, (source, size) in enumerate(zip(sources, sizes, strict=True))
     ]
-
-
-def at_resolution(mask: Tensor, width: int, height: int) -> Tensor:
-    """A ``(1, 1, H, W)`` mask averaged (or interpolated, when enlarging) to ``height x width``."""
-    if mask.shape[-2:] == (height, width):
-        return mask
-    if height <= mask.shape[-2] and width <= mask.shape[-1]:
-        return F.interpolate(mask, size=(height, width), mode="area")
-    return F.interpolate(mask, size=(height, width), mode="bilinear", align_corners=False).clamp(0, 1)

@@ -1,10 +1,11 @@
-"""Every setting of a stylisation, declared once.
+"""Every setting of a run, declared once.
 
 Each field of :class:`Settings` carries its :class:`Spec`: the kind of value, the default,
 the range or the choices with their labels, a label and a one-line help, and a tier
-(``basic`` or ``advanced``). Every door is generated from these specs: the CLI's options
-(:mod:`style_core.cli`), the Gradio widgets (``app.py``) and the GIMP procedure's arguments
-(the plug-in reads :func:`schema_record`, written as JSON beside it at install time). A
+(``basic`` or ``advanced``). Every door is generated from these specs: the commands' options
+(:mod:`style_core.cli.options`), the app's widgets and API parameters (``style_app/controls.py``,
+``style_app/parameters.py``) and the GIMP procedure's arguments (the plug-in reads
+:func:`schema_record`, written as JSON beside it at install time). A
 door may narrow a range for a reason (the app's size cap on a CPU) as an override of a
 spec, never as a second list.
 
@@ -106,7 +107,7 @@ QUALITY_LABELS = {"draft": "Draft (fast)", "balanced": "Balanced", "high": "High
 
 @dataclass(frozen=True)
 class Settings:
-    """How to stylise: every setting with its default. See :data:`SCHEMA` for ranges and help."""
+    """How to stylize: every setting with its default. See :data:`SCHEMA` for ranges and help."""
 
     size: int = setting(
         "int", 512, "Output size", "Long side of the result in pixels",
@@ -238,6 +239,12 @@ class Settings:
             if not any(self.style_blend):
                 raise InvalidSettingError("style_blend weights are all zero; give at least one style a weight")
         return self
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layers the run's network must compute: the content layers, then the style layers
+        not among them."""
+        return tuple(dict.fromkeys([*self.content_layers, *self.style_layers]))
 
     def as_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values of every setting (for the recipe)."""

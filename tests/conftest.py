@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from style_core.examples import example_content, swirl_painting
+from fixtures.pictures import example_content, swirl_painting
 
 
 @pytest.fixture(autouse=True)

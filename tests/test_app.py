@@ -28,8 +28,8 @@ from PIL import Image
 
 import style_core
 from style_core import Settings, read_recipe, stylize_iter
+from style_core.engine.style_losses import STYLE_LOSSES
 from style_core.settings import SCHEMA
-from style_core.style_losses import STYLE_LOSSES
 
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
 from conftest_app import ROOT, TEST_LIMITS, RecordingEngine, Served  # noqa: E402
@@ -315,7 +315,7 @@ def test_out_of_memory_says_to_choose_a_smaller_size(served):
 
 
 def test_no_weights_is_a_plain_message_for_the_visitor_and_ways_out_in_the_log(served, caplog):
-    from style_core.weights import load_weights
+    from style_core.engine.weights import load_weights
 
     with pytest.raises(style_core.WeightsUnavailableError) as missing:
         load_weights("/nonexistent/vgg19.safetensors")
@@ -440,7 +440,7 @@ def _third_party_imports(*packages: str) -> set[str]:
     modules = set()
     for package in packages:
         for path in (ROOT / package).rglob("*.py"):
-            if "gimp_plugin" in path.parts:
+            if "plugin" in path.parts:
                 continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Import):

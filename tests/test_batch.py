@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_core.batch import main, stylize_batch
+from fixtures.pictures import example_content, swirl_painting
+from style_core.batch import stylize_batch
 from style_core.batch.events import ImageDone, ImageProgress, ImageSkipped
 from style_core.batch.inputs import collect_inputs
-from style_core.console import EXIT_SOME_FAILED
+from style_core.cli.batch import main
+from style_core.cli.console import EXIT_SOME_FAILED
 from style_core.errors import ImageError, UsageError
-from style_core.examples import example_content, swirl_painting
 from style_core.output import read_recipe
 from style_core.protocol import record
 

@@ -1,6 +1,6 @@
 """A big picture is the small one made sharp: same layout, same look, more detail (real runs).
 
-The layout stages stop at :data:`~style_core.plan.LAYOUT_SIDE` (512 px); here it is lowered to
+The layout stages stop at :data:`~style_core.engine.plan.LAYOUT_SIDE` (512 px); here it is lowered to
 128 px so that a 256 px run has two detail stages at a size CI affords, with a painting smaller
 than the result (96 px), the case where the fine statistics come from the painting's own size.
 """
@@ -12,11 +12,12 @@ import pytest
 import torch
 from PIL import Image
 
-from style_core import plan, stylize
-from style_core.examples import swirl_painting
+from fixtures.pictures import swirl_painting
+from fixtures.yardstick import Yardstick
+from style_core import stylize
+from style_core.engine import plan
+from style_core.engine.network import network
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.metrics import Yardstick
-from style_core.network import network
 
 SMALL, BIG = 128, 256
 SETTINGS = {"start_size": 64, "steps": 4, "preview_every": 0, "precision": "fp32", "seed": 3}
@@ -54,7 +55,9 @@ def test_the_big_picture_keeps_the_small_ones_style_and_content(pictures, conten
     small, big = pictures
     net, _ = network("offline", "max", "relu5_1", "cpu")
     content = _tensor(content_image)
-    yardstick = Yardstick(net, resize(content, *size_for_long_side(content.shape[-1], content.shape[-2], SMALL)), _tensor(painting))
+    yardstick = Yardstick(
+        net, resize(content, *size_for_long_side(content.shape[-1], content.shape[-2], SMALL)), _tensor(painting)
+    )
     down = resize(big, small.shape[-1], small.shape[-2])
     small_ratios, big_ratios = yardstick.ratios(small), yardstick.ratios(down)
     assert big_ratios.style < 1.5 * small_ratios.style

@@ -126,7 +126,7 @@ def test_output_problems_are_found_before_any_work(tmp_path: Path, images):
 
 
 def test_options_are_generated_from_the_schema():
-    from style_core.cli import build_parser
+    from style_core.cli.picture import build_parser
     from style_core.settings import SCHEMA
 
     actions = {action.dest: action for action in build_parser()._actions}

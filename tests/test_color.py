@@ -1,7 +1,7 @@
 import torch
 from kornia.color import rgb_to_ycbcr
 
-from style_core.color import grey, match_color_statistics, match_luminance, recombine_luminance
+from style_core.engine.color import grey, match_color_statistics, match_luminance, recombine_luminance
 
 
 def test_recombine_keeps_content_chroma_and_result_luma():

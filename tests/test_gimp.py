@@ -32,13 +32,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from style_core import gimp_install
-from style_core.examples import swirl_painting
-from style_core.plan import DEVICE_MAX_SIZE
+from fixtures.pictures import swirl_painting
+from style_core.gimp import install as gimp_install
+from style_core.gimp.probe import DEVICE_MAX_SIZE
 from style_core.settings import schema_record
 
 REPO = Path(__file__).resolve().parent.parent
-PLUGIN_SOURCE = REPO / "style_core" / "gimp_plugin"
+PLUGIN_SOURCE = REPO / "style_core" / "gimp" / "plugin"
 SCENARIOS = REPO / "tests" / "gimp" / "scenarios.py"
 INTERRUPT = REPO / "tests" / "gimp" / "interrupt.py"
 GIMP_TIMEOUT_S = 900
@@ -121,7 +121,7 @@ def plugin(installed: Path):
 def test_the_wheel_holds_the_plugin(wheel: Path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for source in PLUGIN_SOURCE.glob("*.py"):
-        assert f"style_core/gimp_plugin/{source.name}" in names
+        assert f"style_core/gimp/plugin/{source.name}" in names
 
 
 def test_the_venv_imports_style_core_from_the_wheel(venv: Path):
@@ -467,7 +467,7 @@ def test_procedure_arguments_are_the_schemas_with_the_documented_overrides(gimp_
 
 
 @pytest.mark.gimp
-def test_adds_one_stylised_layer_above_the_source_with_its_size_offsets_and_alpha(gimp_results):
+def test_adds_one_stylized_layer_above_the_source_with_its_size_offsets_and_alpha(gimp_results):
     record = scenario(gimp_results, "rgba")
     assert record["status"] == "success", record["message"]
     [source] = record["before"]

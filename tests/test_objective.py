@@ -2,10 +2,10 @@ import kornia
 import pytest
 import torch
 
-from style_core.objective import Anchor, LossWeights, Objective, StyleTerm, total_variation
-from style_core.style_losses import blend
-from style_core.style_losses.gram import GramLoss, gram_matrix
-from style_core.tiles import Box
+from style_core.engine.objective import Anchor, LossWeights, Objective, StyleTerm, total_variation
+from style_core.engine.style_losses import blend
+from style_core.engine.style_losses.gram import GramLoss, gram_matrix
+from style_core.engine.tiles import Box
 
 
 def test_gram_matrix_matches_hand_computed_values():

@@ -1,4 +1,4 @@
-from style_core.plan import (
+from style_core.engine.plan import (
     DETAIL_CONTENT_LAYER,
     LAYOUT_SIDE,
     MIN_FINAL_STEPS,
@@ -7,8 +7,8 @@ from style_core.plan import (
     pass_cost,
     stage_sides,
 )
+from style_core.engine.tiles import Tiling
 from style_core.settings import Settings
-from style_core.tiles import Tiling
 
 TILES = {"tiling": Tiling(core_side=700), "deepest": "relu5_1"}
 

@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
-from style_core import precision
-from style_core.precision import cache_path, choose, machine_key, measure
+from style_core.engine import precision
+from style_core.engine.precision import cache_path, choose, machine_key, measure
 
 CPU = torch.device("cpu")
 

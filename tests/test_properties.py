@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from style_core.device import resolve_device
+from style_core.engine.device import resolve_device
 from style_core.errors import StyleCoreError
 from style_core.events import Finished
 from style_core.image import FLOAT_SLACK, MIN_SIDE, load_image

@@ -15,14 +15,14 @@ import ray
 from PIL import Image
 from ray.cluster_utils import Cluster
 
-from style_core.batch import main as batch_main
+from fixtures.clips import moving_disc_clip, write_clip
+from fixtures.pictures import example_content, swirl_painting
+from style_core.cli.batch import main as batch_main
+from style_core.cli.video import main as video_main
 from style_core.cluster import plan_pool
-from style_core.examples import example_content, swirl_painting
 from style_core.output import read_recipe
-from style_core.video.command import main as video_main
 from style_core.video.events import FrameDone, VideoDone, VideoPlanned
 from style_core.video.job import stylize_video
-from style_core.video.synthetic import moving_disc_clip, write_clip
 
 QUICK = ["--size", "96", "--start-size", "64", "--steps", "3", "--preview-every", "0"]
 FRAMES = 24

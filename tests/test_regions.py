@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 
 from style_core import ImageError, InvalidSettingError, Job, stylize
+from style_core.engine.network import network
+from style_core.engine.style_losses.gram import gram_matrix
 from style_core.image import load_image, resize
-from style_core.network import network
-from style_core.style_losses.gram import gram_matrix
 
 SIZE = 128
 LAYERS = ("relu1_1", "relu2_1", "relu3_1")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from style_core import report
-from style_core.plan import make_plan
+from style_core.engine import progress as report
+from style_core.engine.plan import make_plan
+from style_core.engine.tiles import Tiling
 from style_core.settings import Settings
-from style_core.tiles import Tiling
 
 
 class Clock:
@@ -24,7 +24,7 @@ def test_the_time_left_is_right_from_the_first_event_when_cost_follows_the_work(
     plan = make_plan(Settings(size=2048), (4000, 3000), tiling=Tiling(core_side=700), deepest="relu5_1")
     assert len(plan.stages[-1].tiles) > 1 and len(plan.stages[0].tiles) == 1
     seconds_per_work = 2e-6
-    reporter = report.Reporter(plan, preview_every=0, started=clock.now)
+    reporter = report.ProgressClock(plan, preview_every=0, started=clock.now)
     clock.now = 3.0  # loading the network and the pictures
     events = []
     for index, stage in enumerate(plan.stages):
@@ -45,7 +45,7 @@ def test_a_stage_that_settles_early_shortens_the_plan(monkeypatch):
     monkeypatch.setattr(report.time, "perf_counter", clock)
     plan = make_plan(Settings(size=100, steps=10), (100, 100), tiling=Tiling(core_side=512), deepest="relu5_1")
     assert len(plan.stages) == 1
-    reporter = report.Reporter(plan, preview_every=5, started=0.0)
+    reporter = report.ProgressClock(plan, preview_every=5, started=0.0)
     reporter.begin_stage(0)
     clock.now = 1.0
     reporter.iteration({"total": 1.0})

@@ -8,13 +8,13 @@ import math
 import pytest
 import torch
 
+from fixtures.yardstick import Yardstick
 from style_core import stylize
+from style_core.engine.network import network
+from style_core.engine.style_losses import STYLE_LOSSES, MeanStyleLoss, StyleLoss, blend
+from style_core.engine.style_losses.sliced import QUANTILE_LEVELS, SlicedLoss
+from style_core.engine.style_losses.w2 import REGULARIZATION, W2Loss, trace_sqrt
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.metrics import Yardstick
-from style_core.network import network
-from style_core.style_losses import STYLE_LOSSES, MeanStyleLoss, StyleLoss, blend
-from style_core.style_losses.sliced import QUANTILE_LEVELS, SlicedLoss
-from style_core.style_losses.w2 import REGULARIZATION, W2Loss, trace_sqrt
 
 NAMES = sorted(STYLE_LOSSES)
 MEAN_TYPE = [name for name in NAMES if issubclass(STYLE_LOSSES[name], MeanStyleLoss)]

@@ -1,4 +1,4 @@
-"""Real stylisations with the real offline VGG-19, at small sizes: the Job, its events and result."""
+"""Real stylizations with the real offline VGG-19, at small sizes: the Job, its events and result."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import torch
 from kornia.color import rgb_to_ycbcr
 from PIL import Image
 
+from fixtures.yardstick import Yardstick
 from style_core import (
     DivergedError,
     Finished,
@@ -21,10 +22,9 @@ from style_core import (
     stylize,
     stylize_iter,
 )
+from style_core.engine.network import network
+from style_core.engine.optimize import Convergence
 from style_core.image import load_image, resize, size_for_long_side
-from style_core.metrics import Yardstick
-from style_core.network import network
-from style_core.optimize import Convergence
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +78,7 @@ def test_events_stream_stages_losses_and_previews(result):
 
 def test_closing_the_generator_stops_the_work(content_image, style_image, monkeypatch):
     calls = []
-    from style_core import optimize
+    from style_core.engine import optimize
 
     original = optimize.StageOptimizer.step
     monkeypatch.setattr(optimize.StageOptimizer, "step", lambda self: calls.append(1) or original(self))
@@ -153,7 +153,7 @@ def test_bad_images_raise_image_error(tmp_path, style_image):
 
 
 def test_nan_loss_is_reported(content_image, style_image, monkeypatch, tiny_settings):
-    monkeypatch.setattr("style_core.objective.total_variation", lambda image: image.sum() * float("nan"))
+    monkeypatch.setattr("style_core.engine.objective.total_variation", lambda image: image.sum() * float("nan"))
     with pytest.raises(DivergedError, match="NaN"):
         stylize(content_image, style_image, **tiny_settings)
 
@@ -162,7 +162,7 @@ def test_running_out_of_memory_says_so(content_image, style_image, monkeypatch, 
     def exhausted(self):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr("style_core.optimize.StageOptimizer.step", exhausted)
+    monkeypatch.setattr("style_core.engine.optimize.StageOptimizer.step", exhausted)
     with pytest.raises(OutOfMemoryError, match="out of memory at 96x64 px on cpu; choose a smaller size"):
         stylize(content_image, style_image, **tiny_settings)
 
@@ -190,7 +190,7 @@ def test_a_stage_stops_when_its_best_loss_stalls_not_on_a_spike():
 
 
 def test_bad_input_is_refused_when_the_job_is_made_before_any_work(style_image, monkeypatch):
-    monkeypatch.setattr("style_core.runner.network", lambda *a: pytest.fail("the network was loaded"))
+    monkeypatch.setattr("style_core.engine.runner.network", lambda *a: pytest.fail("the network was loaded"))
     with pytest.raises(ImageError, match="content image"):
         Job(np.zeros((4, 4, 3), np.uint8), style_image)
     with pytest.raises(InvalidSettingError, match="style_blend has 1 weights for 2 style images"):

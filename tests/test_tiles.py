@@ -7,11 +7,11 @@ import pytest
 import torch
 
 from style_core import Job
-from style_core.evaluate import TiledEvaluator, WholeEvaluator
+from style_core.engine.evaluate import TiledEvaluator, WholeEvaluator
+from style_core.engine.network import network
+from style_core.engine.tiles import core_side, crop_pixels, fitted_layout, layout, margin
+from style_core.engine.vgg import receptive_radius, stride
 from style_core.image import load_image, resize
-from style_core.network import network
-from style_core.tiles import core_side, crop_pixels, fitted_layout, layout, margin
-from style_core.vgg import receptive_radius, stride
 
 LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1")
 
@@ -82,9 +82,9 @@ def _objective(content_image, style_image, style_loss: str, size: int, masks=Non
     """The objective of a real job's final stage, and a picture to evaluate it at."""
     settings = {"size": size, "style_loss": style_loss, "tile_size": 4096}
     job = Job(content_image, style_image, settings, masks=masks)
-    from style_core.runner import Runner
+    from style_core.engine.runner import Runner
 
-    run = Runner(job)
+    run = Runner(job.inputs)
     stage = job.plan.stages[-1]
     objective = run.objective(stage)
     content = resize(load_image(content_image).rgb, stage.width, stage.height)

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from style_core.vgg import CAFFE, CONV_NAMES, LAYER_NAMES, TORCHVISION, VGG19Features, deepest_layer
-from style_core.weights import load_offline
+from style_core.engine.vgg import CAFFE, CONV_NAMES, LAYER_NAMES, TORCHVISION, VGG19Features, deepest_layer
+from style_core.engine.weights import load_offline
 
 
 def test_layer_names_follow_the_paper():

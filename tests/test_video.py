@@ -15,17 +15,17 @@ import av
 import numpy as np
 import pytest
 
+from fixtures.clips import moving_disc_clip, write_clip
+from fixtures.pictures import swirl_painting
+from style_core.cli.video import main
 from style_core.events import Progress
-from style_core.examples import swirl_painting
 from style_core.image import load_image
 from style_core.settings import Settings
 from style_core.video import job as video_job
 from style_core.video.chunks import Chunk, lead_share, missing_runs, plan_chunks
-from style_core.video.command import main
 from style_core.video.flow import motion, warp, warping_error
-from style_core.video.frames import FrameStylist, StylisedFrame, with_motion
+from style_core.video.frames import FrameStylist, StylizedFrame, with_motion
 from style_core.video.media import probe, read_frames, working_size, write_video
-from style_core.video.synthetic import moving_disc_clip, write_clip
 from style_core.video.workdir import decode_png
 
 #: Small and quick, but real: 96x64 frames, three full-size iterations a frame.
@@ -61,7 +61,7 @@ def decoded(path: Path) -> tuple[list[np.ndarray], Fraction]:
 
 
 def true_warping_error(clip, frames: list[np.ndarray]) -> float:
-    """Flicker measured with the clip's exact motion: stylised frame t against t-1 carried by
+    """Flicker measured with the clip's exact motion: stylized frame t against t-1 carried by
     the true flow, on the pixels visible in both."""
     errors = []
     for t in range(1, len(frames)):
@@ -193,7 +193,7 @@ def test_written_video_keeps_rate_and_audio(tmp_path, files, clip, suffix):
 
 def test_video_mode_flickers_at_most_half_as_much_as_frames_alone(files, clip, tmp_path):
     """The issue's figure: the warping error of the video command's frames against frames
-    stylised one by one, measured with the exact motion and with DIS's."""
+    stylized one by one, measured with the exact motion and with DIS's."""
     video, style = files
     out = tmp_path / "out.mp4"
     assert main([str(video), "--style", str(style), "-o", str(out), "--keep-frames", *QUICK]) == 0
@@ -205,7 +205,7 @@ def test_video_mode_flickers_at_most_half_as_much_as_frames_alone(files, clip, t
         event.image
         for index, frame in read_frames(video, (96, 64))
         for event in stylist.run([(index, frame)])
-        if isinstance(event, StylisedFrame)
+        if isinstance(event, StylizedFrame)
     ]
     sources = [frame for _, frame in read_frames(video, (96, 64))]
     true_ratio = true_warping_error(clip, coherent) / true_warping_error(clip, alone)
@@ -223,7 +223,7 @@ def test_a_cut_starts_a_new_shot_painted_afresh(clip, files):
     frames = list(enumerate([clip.frames[0], clip.frames[1], other[0], other[1]]))
     settings = Settings(size=96, start_size=64, steps=1, preview_every=0)
     stylist = FrameStylist([load_image(files[1]).rgb], settings, temporal_weight=40.0)
-    steps = [event.steps for event in stylist.run(frames) if isinstance(event, StylisedFrame)]
+    steps = [event.steps for event in stylist.run(frames) if isinstance(event, StylizedFrame)]
     assert steps[1] == steps[3] == 1 and steps[0] == steps[2] > 1
 
 
@@ -298,9 +298,7 @@ def test_user_errors_are_one_line(files, tmp_path, capsys, make_args, message):
 
 
 def test_a_missing_extra_names_the_install(tmp_path):
-    code = (
-        "import sys; sys.modules['av'] = None; from style_core.video.command import main; sys.exit(main(sys.argv[1:]))"
-    )
+    code = "import sys; sys.modules['av'] = None; from style_core.cli.video import main; sys.exit(main(sys.argv[1:]))"
     proc = subprocess.run(
         [sys.executable, "-c", code, "in.mp4", "--style", "s.png", "-o", "o.mp4"],
         capture_output=True, text=True, cwd=tmp_path, timeout=120,

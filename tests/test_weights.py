@@ -14,9 +14,8 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from style_core.errors import WeightsUnavailableError
-from style_core.vgg import CONV_NAMES
-from style_core.weights import (
+from style_core.engine.vgg import CONV_NAMES
+from style_core.engine.weights import (
     _TORCHVISION_INDEX,
     HUB_FILENAME,
     HUB_REPO,
@@ -28,6 +27,7 @@ from style_core.weights import (
     load_weights,
     offline_weights_path,
 )
+from style_core.errors import WeightsUnavailableError
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -201,8 +201,8 @@ def test_hub_missing_file_and_unreachable_hub(tmp_path: Path):
 
 
 def test_auto_falls_back_to_offline_weights_when_the_hub_is_unreachable(monkeypatch, offline):
-    monkeypatch.setattr("style_core.weights.hub_reachable", lambda *a, **k: False)
-    monkeypatch.setattr("style_core.weights.load_hub", _no_cached_hub)
+    monkeypatch.setattr("style_core.engine.weights.hub_reachable", lambda *a, **k: False)
+    monkeypatch.setattr("style_core.engine.weights.load_hub", _no_cached_hub)
     weights = load_weights("auto")
     assert weights.source == "offline"
     _assert_same_network(weights, offline)
@@ -214,9 +214,9 @@ def _no_cached_hub(**options):
 
 
 def test_nothing_available_says_the_three_ways_out(monkeypatch):
-    monkeypatch.setattr("style_core.weights.load_hub", _no_cached_hub)
-    monkeypatch.setattr("style_core.weights.hub_reachable", lambda *a, **k: False)
-    monkeypatch.setattr("style_core.weights.offline_weights_path", lambda: None)
+    monkeypatch.setattr("style_core.engine.weights.load_hub", _no_cached_hub)
+    monkeypatch.setattr("style_core.engine.weights.hub_reachable", lambda *a, **k: False)
+    monkeypatch.setattr("style_core.engine.weights.offline_weights_path", lambda: None)
     with pytest.raises(WeightsUnavailableError) as error:
         load_weights("auto")
     message = str(error.value)
@@ -315,5 +315,5 @@ def test_the_pinned_revision_is_checked_against_the_known_sha256(tmp_path, offli
         with pytest.raises(WeightsUnavailableError, match="not the expected file"):
             load_hub(endpoint=hub.url, cache_dir=tmp_path / "a")  # the real pin: this file is not the real one
         assert hub.requests[0][1].startswith(f"/{HUB_REPO}/resolve/{HUB_REVISION}/")
-        monkeypatch.setattr("style_core.weights.HUB_SHA256", hub.etag)
+        monkeypatch.setattr("style_core.engine.weights.HUB_SHA256", hub.etag)
         _assert_same_network(load_hub(endpoint=hub.url, cache_dir=tmp_path / "b"), offline)

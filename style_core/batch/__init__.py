@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .job import stylize_batch
 
-__all__ = ["main", "stylize_batch"]
+__all__ = ["stylize_batch"]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,10 +30,3 @@ def __getattr__(name: str) -> Any:
 
         return stylize_batch
     raise AttributeError(f"module 'style_core.batch' has no attribute {name!r}")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``style-core batch ...``; see :mod:`style_core.batch.command`."""
-    from .command import main as command_main
-
-    return command_main(argv)

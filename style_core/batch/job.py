@@ -38,7 +38,7 @@ class ImageWorker(Worker):
         self.styles = list(styles)
         self.max_pixels = max_pixels
 
-    def stylise(self, name: str, data: bytes) -> Iterator[Any]:
+    def stylize(self, name: str, data: bytes) -> Iterator[Any]:
         """The engine's events for one picture file's bytes (``name`` is for messages)."""
         from ..image import open_picture
         from ..job import Job
@@ -55,7 +55,7 @@ class ImageWorker(Worker):
         out |= {"width": 0, "height": 0, "alpha_width": 0, "alpha_height": 0, "steps": 0, "seconds": 0.0}
         started = time.perf_counter()
         try:
-            for event in self.stylise(row["name"], row["data"]):
+            for event in self.stylize(row["name"], row["data"]):
                 if isinstance(event, Finished):
                     result = event.result
                     out |= {"rgb": result.rgb.numpy().tobytes(), "recipe": json.dumps(result.recipe)}
@@ -87,8 +87,22 @@ def _result_from_row(row: Mapping[str, Any]):
     return Result(rgb, alpha, json.loads(row["recipe"]))
 
 
-class Batch:
-    """Pictures to paint, checked (see :func:`stylize_batch` for the arguments)."""
+class BatchJob:
+    """Pictures to paint, checked; :meth:`run` paints them (see :func:`stylize_batch`).
+
+    Args:
+        inputs: files, folders (the pictures directly inside) or globs.
+        styles: one style image or a list of them.
+        out_dir: the folder for the results.
+        settings: a :class:`~style_core.settings.Settings` or a mapping of its fields.
+        resume: skip pictures whose result is on disk already.
+        result_type: ``png``, ``jpg``, ``webp`` or ``tif``.
+        bit_depth: 8, or 16 for png and tif.
+        ray: None runs here; True or ``"local"`` on a local Ray; else a Ray address.
+        workers: Ray actors (default: one per GPU, else one per ``cpus_per_worker`` CPUs).
+        cpus_per_worker: CPUs each Ray actor reserves on machines without GPUs.
+        max_pixels: the most pixels an input may have.
+    """
 
     def __init__(
         self,
@@ -105,33 +119,27 @@ class Batch:
         cpus_per_worker: int = 1,
         max_pixels: int | None = None,
     ) -> None:
-        from ..image import DEFAULT_MAX_PIXELS, load_image
-        from ..job import styles_and_settings
+        from ..cluster import Placement
+        from ..image import DEFAULT_MAX_PIXELS
+        from ..job import load_styles
 
         max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
         if result_type not in RESULT_TYPES or bit_depth not in RESULT_TYPES[result_type]:
             allowed = ", ".join(f"{t} ({'/'.join(map(str, d))} bit)" for t, d in RESULT_TYPES.items())
             raise UsageError(f"results can't be {bit_depth}-bit {result_type}", hint=f"choose one of {allowed}")
-        style_list, self.settings = styles_and_settings(styles, settings)
-        self.styles = [
-            load_image(s, f"style image {i + 1}", max_pixels=max_pixels).rgb for i, s in enumerate(style_list)
-        ]
+        loaded, self.settings = load_styles(styles, settings, max_pixels)
+        self.styles = [style.rgb for style in loaded]
         self.out_dir = Path(out_dir)
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise UsageError(f"output folder '{self.out_dir}' is a file", hint="give a folder for the results")
         self.items = collect_inputs(inputs, self.out_dir, result_type)
         if not self.items:
             raise ImageError("no pictures to paint: every input is inside the output folder")
-        self.ray = "local" if ray is True else (ray or None)
-        if self.ray is not None:
-            from ..cluster import require_ray
-
-            require_ray(None if self.ray == "local" else self.ray)
+        self.placement = Placement.checked(ray, workers, cpus_per_worker)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         if not os.access(self.out_dir, os.W_OK | os.X_OK):
             raise UsageError(f"output folder '{self.out_dir}' is not writable", hint="choose another folder")
-        self.resume, self.bit_depth = resume, bit_depth
-        self.workers, self.cpus_per_worker, self.max_pixels = workers, cpus_per_worker, max_pixels
+        self.resume, self.bit_depth, self.max_pixels = resume, bit_depth, max_pixels
 
     def run(self) -> Iterator[BatchEvent]:
         started = time.perf_counter()
@@ -146,7 +154,7 @@ class Batch:
             else:
                 todo.append(index)
         if todo:
-            run = self._run_on_ray if self.ray is not None else self._run_here
+            run = self._run_on_ray if self.placement.ray is not None else self._run_here
             for event in run(todo, started, counts):
                 if not isinstance(event, ImageProgress):
                     counts[event.kind] += 1
@@ -179,7 +187,7 @@ class Batch:
             begun = time.perf_counter()
             try:
                 data = item.source.read_bytes()
-                for event in worker.stylise(str(item.source), data):
+                for event in worker.stylize(str(item.source), data):
                     if isinstance(event, Finished):
                         seconds = time.perf_counter() - begun
                         yield self._save(index, event.result, event.steps, seconds, counts, started)
@@ -199,9 +207,9 @@ class Batch:
                 yield self._failed(index, protocol.error_record(exc), counts, started)
 
     def _run_on_ray(self, todo: list[int], started: float, counts: Mapping[str, int]) -> Iterator[BatchEvent]:
-        from ..cluster import cluster_pool, connected, stream
+        from ..cluster import connected, stream
 
-        with connected(None if self.ray == "local" else self.ray):
+        with connected(self.placement.address):
             rows = []
             for index in todo:
                 item = self.items[index - 1]
@@ -214,7 +222,7 @@ class Batch:
                 rows.append({"index": index, "name": str(item.source), "data": data})
             if not rows:
                 return
-            pool = cluster_pool(items=len(rows), workers=self.workers, cpus_per_worker=self.cpus_per_worker)
+            pool = self.placement.pool(len(rows))
             arguments = {"styles": self.styles, "settings": self.settings, "max_pixels": self.max_pixels}
             seen: set[int] = set()
             for row in stream(ImageWorker, arguments, rows, pool):
@@ -236,34 +244,17 @@ def stylize_batch(
     inputs: Sequence[str | os.PathLike],
     styles: ImageInput | Sequence[ImageInput],
     out_dir: str | os.PathLike,
-    *,
-    resume: bool = False,
-    result_type: str = "png",
-    bit_depth: int = 8,
-    ray: str | bool | None = None,
-    workers: int | None = None,
-    cpus_per_worker: int = 1,
-    max_pixels: int | None = None,
-    **settings: Any,
+    **options: Any,
 ) -> Iterator[BatchEvent]:
     """Paint every picture of ``inputs`` (files, folders, globs) with ``styles`` into
     ``out_dir``; yields an event per picture (:class:`ImageDone`, :class:`ImageSkipped`,
     :class:`ImageFailed`; :class:`ImageProgress` while one is painted in this process), then
     :class:`BatchDone`.
 
-    Args:
-        resume: skip pictures whose result is on disk already.
-        result_type: ``png``, ``jpg``, ``webp`` or ``tif``.
-        bit_depth: 8, or 16 for png and tif.
-        ray: None runs here; True or ``"local"`` on a local Ray; else a Ray address.
-        workers: Ray actors (default: one per GPU, else one per ``cpus_per_worker`` CPUs).
-        settings: the picture settings (:class:`~style_core.settings.Settings` fields).
-
+    ``options`` are :class:`BatchJob`'s keywords and the settings' fields (``size=1024``, ...).
     The inputs, styles and settings are checked when this is called; the pictures are painted
     as the returned iterator is consumed.
     """
-    batch = Batch(
-        inputs, styles, out_dir, settings, resume=resume, result_type=result_type, bit_depth=bit_depth,
-        ray=ray, workers=workers, cpus_per_worker=cpus_per_worker, max_pixels=max_pixels,
-    )  # fmt: skip
-    return batch.run()
+    from ..job import job_from_keywords
+
+    return job_from_keywords(BatchJob, inputs, styles, out_dir, options=options).run()

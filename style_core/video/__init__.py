@@ -1,6 +1,6 @@
-"""Stylising videos, coherent in time (Ruder et al. 2016): ``style-core video IN --style S -o OUT``.
+"""Stylizing videos, coherent in time (Ruder et al. 2016): ``style-core video IN --style S -o OUT``.
 
-Each frame starts from the previous stylised frame carried along the optical flow (OpenCV's
+Each frame starts from the previous stylized frame carried along the optical flow (OpenCV's
 DIS) and is held to it where the flow is trusted; frames are decoded and encoded with PyAV
 (frame rate and audio kept). On Ray, contiguous chunks of frames run side by side and are
 cross-faded where they meet. Needs the ``video`` extra: ``pip install 'style-core[video]'``.
@@ -14,16 +14,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["main", "stylize_video"]
+__all__ = ["stylize_video"]
 
 if TYPE_CHECKING:
-    from .command import main
     from .job import stylize_video
 
 
 def __getattr__(name: str) -> Any:
     if name == "main":
-        from .command import main
+        from ..cli.video import main
 
         return main
     if name == "stylize_video":

@@ -1,14 +1,14 @@
 """Cutting the frames still to do into contiguous chunks that run side by side, and blending
 where two chunks meet.
 
-A chunk stylises its frames in order, each tied to the one before. A chunk that starts just
+A chunk stylizes its frames in order, each tied to the one before. A chunk that starts just
 after a finished frame continues from it: no seam at all. A chunk that starts where the frame
-before is not finished yet (another chunk is making it) first stylises a *lead-in*: the
+before is not finished yet (another chunk is making it) first stylizes a *lead-in*: the
 ``overlap`` frames before its start, from scratch. By its start it is coherent, and across the
 lead-in the video cross-fades from the earlier chunk's frames to the lead-in's
 (:func:`lead_share`), so the seam is a short dissolve rather than a jump.
 
-On one machine there is one chunk per run of missing frames: the frames are stylised in a
+On one machine there is one chunk per run of missing frames: the frames are stylized in a
 single sequence, as if there were no chunks.
 """
 
@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Chunk:
-    """Frames ``lead_start`` to ``stop`` (exclusive) stylised in order.
+    """Frames ``lead_start`` to ``stop`` (exclusive) stylized in order.
 
     Attributes:
-        lead_start: the first frame it stylises.
+        lead_start: the first frame it stylizes.
         start: the first frame it owns; frames ``lead_start..start`` are its lead-in.
         stop: one past its last frame.
         continues: the frame before ``lead_start`` is finished and the chunk goes on from it.
@@ -38,12 +38,12 @@ class Chunk:
 
     @property
     def lead(self) -> int:
-        """How many lead-in frames it stylises before its own."""
+        """How many lead-in frames it stylizes before its own."""
         return self.start - self.lead_start
 
     @property
     def work(self) -> int:
-        """Frames it stylises, lead-in included."""
+        """Frames it stylizes, lead-in included."""
         return self.stop - self.lead_start
 
 

@@ -16,8 +16,8 @@ class VideoPlanned:
     Attributes:
         frames: frames in the video.
         done: frames already on disk from an earlier run (``--resume``).
-        work: frames to stylise now, lead-ins included.
-        width, height: the size frames are stylised and encoded at, in pixels.
+        work: frames to stylize now, lead-ins included.
+        width, height: the size frames are stylized and encoded at, in pixels.
         frame_rate: frames per second.
         chunks: how many sequences run side by side (1 on one machine).
         workers: who does the work ("this machine (one process)", or Ray's pool).

@@ -98,15 +98,15 @@ def motion(previous: np.ndarray, current: np.ndarray) -> Motion:
     return Motion(backward, consistency(backward, dis_flow(before, now)))
 
 
-def warping_error(frames: list[np.ndarray], stylised: list[np.ndarray]) -> float:
-    """How much a stylised clip flickers: the mean over t of the mean squared difference between
-    stylised frame t and stylised frame t-1 warped onto it, on the pixels the flow of the
+def warping_error(frames: list[np.ndarray], stylized: list[np.ndarray]) -> float:
+    """How much a stylized clip flickers: the mean over t of the mean squared difference between
+    stylized frame t and stylized frame t-1 warped onto it, on the pixels the flow of the
     source ``frames`` trusts. Frames are (H, W, 3) uint8; the error is in [0, 1]² units."""
     errors = []
     for t in range(1, len(frames)):
         step = motion(frames[t - 1], frames[t])
-        now = stylised[t].astype(np.float32) / 255
-        carried = step.warp(stylised[t - 1].astype(np.float32) / 255)
+        now = stylized[t].astype(np.float32) / 255
+        carried = step.warp(stylized[t - 1].astype(np.float32) / 255)
         held = step.mask.sum()
         if held:
             errors.append(float((step.mask[..., None] * np.square(now - carried)).sum() / (3 * held)))

@@ -1,8 +1,8 @@
-"""The frame loop: consecutive frames stylised in order, each tied to the one before (Ruder et al. 2016).
+"""The frame loop: consecutive frames stylized in order, each tied to the one before (Ruder et al. 2016).
 
 The first frame of a run, and the first of each new shot (where the flow finds little of the
-frame before), is stylised like a picture (coarse to fine). Each later frame starts
-from the previous stylised frame carried onto it by the optical flow, and an anchor term
+frame before), is stylized like a picture (coarse to fine). Each later frame starts
+from the previous stylized frame carried onto it by the optical flow, and an anchor term
 holds it to that picture wherever the flow is trusted (the consistency mask): only the
 full-size stage runs, with ``steps`` iterations or the quality's. Disoccluded pixels are
 free, so the style fills them in; everything the camera saw before keeps its strokes.
@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..engine.objective import Anchor
 from ..events import Finished, Progress
-from ..objective import Anchor
 from ..settings import Settings
 from .flow import Motion, motion
 
@@ -32,7 +32,7 @@ NEW_SHOT_TRUSTED = 0.3
 
 
 @dataclass(frozen=True)
-class StylisedFrame:
+class StylizedFrame:
     """A finished frame.
 
     Attributes:
@@ -82,7 +82,7 @@ def with_motion(
 
 
 class FrameStylist:
-    """Stylises runs of consecutive frames with fixed styles and settings.
+    """Stylizes runs of consecutive frames with fixed styles and settings.
 
     Args:
         styles: the style images, each (1, 3, H, W) float32 in [0, 1].
@@ -91,7 +91,7 @@ class FrameStylist:
     """
 
     def __init__(self, styles: Sequence[Tensor], settings: Settings, temporal_weight: float) -> None:
-        from ..device import resolve_device
+        from ..engine.device import resolve_device
 
         self.styles = list(styles)
         self.settings = settings
@@ -103,12 +103,12 @@ class FrameStylist:
         self,
         frames: Iterable[tuple[int, np.ndarray]],
         previous: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> Iterator[Progress | StylisedFrame]:
-        """Stylise ``frames`` ((index, (H, W, 3) uint8) in order), yielding the engine's
-        :class:`~style_core.events.Progress` and a :class:`StylisedFrame` per frame.
+    ) -> Iterator[Progress | StylizedFrame]:
+        """Stylize ``frames`` ((index, (H, W, 3) uint8) in order), yielding the engine's
+        :class:`~style_core.events.Progress` and a :class:`StylizedFrame` per frame.
 
-        ``previous`` (the source frame just before the first, and its stylised picture)
-        continues an earlier run; without it the first frame is stylised on its own.
+        ``previous`` (the source frame just before the first, and its stylized picture)
+        continues an earlier run; without it the first frame is stylized on its own.
         """
         from ..job import Job
 
@@ -125,8 +125,8 @@ class FrameStylist:
                 job = Job(frame, self.styles, settings, init=carried, anchor=anchor)
             for event in job.run():
                 if isinstance(event, Finished):
-                    stylised = to_frame(event.result.rgb)
-                    yield StylisedFrame(index, stylised, event.steps, time.perf_counter() - started)
+                    stylized = to_frame(event.result.rgb)
+                    yield StylizedFrame(index, stylized, event.steps, time.perf_counter() - started)
                 else:
                     yield event
-            previous = frame, stylised
+            previous = frame, stylized

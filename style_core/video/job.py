@@ -3,7 +3,7 @@ process or on Ray), keeps each finished frame on disk and writes the video at th
 
 Data flow: the video is probed (size, rate, frames) → the work folder says which frames are
 done → the frames left are cut into chunks (:mod:`~style_core.video.chunks`) → workers
-stylise them (:mod:`~style_core.video.worker`) and this process writes every frame they
+stylize them (:mod:`~style_core.video.worker`) and this process writes every frame they
 return, once → when all are on disk, they are blended across lead-ins and encoded with the
 source's audio (:mod:`~style_core.video.media`) → the work folder is removed.
 """
@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
+from ..cluster import Placement
 from ..errors import OutputError, StyleCoreError
 from ..events import Progress
-from ..image import ImageInput, load_image
-from ..job import styles_and_settings
+from ..image import ImageInput
+from ..job import job_from_keywords, load_styles
 from ..settings import Settings
 from .chunks import Chunk, plan_chunks
 from .events import Encoding, FrameDone, FrameProgress, VideoDone, VideoEvent, VideoPlanned
@@ -46,7 +47,24 @@ def _sha256_file(path: Path) -> str:
 
 
 class VideoJob:
-    """A video to stylise, checked (see :func:`stylize_video` for the arguments)."""
+    """A video to stylize, checked; :meth:`run` paints it (see :func:`stylize_video`).
+
+    Args:
+        video: the source video file.
+        styles: one style image or a list of them.
+        settings: a :class:`~style_core.settings.Settings` or a mapping of its fields.
+        output: the video to write (frame rate and audio of the source).
+        temporal_weight: how strongly a frame holds to the previous one where the flow is
+            trusted (0: it only starts from it).
+        resume: continue from the frames an earlier run of the same job left on disk.
+        keep_frames: keep the finished frames (PNGs in ``OUTPUT.frames/``) after writing.
+        ray: None runs here; True or ``"local"`` on a local Ray; else a Ray address.
+        workers: Ray actors (default: one per GPU, else one per ``cpus_per_worker`` CPUs).
+        chunk_frames: frames per chunk on Ray (default: the frames left over the workers); in
+            this process the frames are painted in one sequence.
+        cpus_per_worker: CPUs each Ray actor reserves on machines without GPUs.
+        overlap: lead-in frames blended where two chunks meet.
+    """
 
     def __init__(
         self,
@@ -64,22 +82,17 @@ class VideoJob:
         chunk_frames: int | None = None,
         overlap: int = OVERLAP.default,
     ) -> None:
-        style_list, self.settings = styles_and_settings(styles, settings)
+        loaded, self.settings = load_styles(styles, settings)
         self.temporal_weight = TEMPORAL_WEIGHT.check(temporal_weight)
-        self.styles = [load_image(s, f"style image {i + 1}").rgb for i, s in enumerate(style_list)]
+        self.styles = [style.rgb for style in loaded]
         self.video = Path(video)
         self.output = check_video_output(output)
         if self.output.exists() and self.video.exists() and self.output.samefile(self.video):
             raise OutputError(f"output '{self.output}' is the input video", hint="choose another name")
-        self.ray = "local" if ray is True else (ray or None)
-        if self.ray is not None:
-            from ..cluster import require_ray
-
-            require_ray(None if self.ray == "local" else self.ray)
+        self.placement = Placement.checked(ray, workers, cpus_per_worker)
         self.info: VideoInfo = probe(self.video, f"video '{self.video}'")
         self.size = working_size(self.info.width, self.info.height, self.settings.size)
         self.resume, self.keep_frames = resume, keep_frames
-        self.workers, self.cpus_per_worker = workers, cpus_per_worker
         self.chunk_frames, self.overlap = chunk_frames, OVERLAP.check(overlap)
         self.folder = WorkFolder(self.output)
         self.folder.open(self.manifest(), resume=resume)
@@ -105,16 +118,16 @@ class VideoJob:
         }
 
     def run(self) -> Iterator[VideoEvent]:
-        """Stylise what is left, then write the video; see the module's docstring."""
+        """Stylize what is left, then write the video; see the module's docstring."""
         started = time.perf_counter()
         done = self.folder.done()
         self.folder.discard_unfinished_leads(done)
-        if self.ray is None:
+        if self.placement.ray is None:
             yield from self._run_here(done, started)
         else:
             from ..cluster import connected
 
-            with connected(None if self.ray == "local" else self.ray):
+            with connected(self.placement.address):
                 yield from self._run_on_ray(done, started)
         missing = self.info.frames - len(self.folder.done())
         if missing:
@@ -168,11 +181,11 @@ class VideoJob:
                     yield finished
 
     def _run_on_ray(self, done: set[int], started: float) -> Iterator[VideoEvent]:
-        from ..cluster import cluster_pool, stream
+        from ..cluster import stream
         from .worker import ChunkWorker
 
         left = self.info.frames - len(done)
-        pool = cluster_pool(items=max(1, left), workers=self.workers, cpus_per_worker=self.cpus_per_worker)
+        pool = self.placement.pool(max(1, left))
         chunks = plan_chunks(
             done, self.info.frames, workers=pool.actors, overlap=self.overlap, chunk_frames=self.chunk_frames
         )
@@ -250,42 +263,15 @@ def stylize_video(
     video: str | os.PathLike,
     styles: ImageInput | Sequence[ImageInput],
     output: str | os.PathLike,
-    *,
-    temporal_weight: float = TEMPORAL_WEIGHT.default,
-    resume: bool = False,
-    keep_frames: bool = False,
-    ray: str | bool | None = None,
-    workers: int | None = None,
-    cpus_per_worker: int = 1,
-    chunk_frames: int | None = None,
-    overlap: int = OVERLAP.default,
-    **settings: Any,
+    **options: Any,
 ) -> Iterator[VideoEvent]:
-    """Stylise ``video`` into ``output`` (.mp4, .mov, .mkv or .webm) with ``styles``, each frame
+    """Stylize ``video`` into ``output`` (.mp4, .mov, .mkv or .webm) with ``styles``, each frame
     tied to the one before (Ruder et al. 2016); yields :mod:`~style_core.video.events`.
 
-    Args:
-        video: the source video file.
-        styles: one style image or a list of them.
-        output: the video to write (frame rate and audio of the source).
-        temporal_weight: how strongly a frame holds to the previous one where the flow is
-            trusted (0: it only starts from it).
-        resume: continue from the frames an earlier run of the same job left on disk.
-        keep_frames: keep the finished frames (PNGs in ``OUTPUT.frames/``) after writing.
-        ray: None runs here; True or ``"local"`` on a local Ray; else a Ray address.
-        workers: Ray actors (default: one per GPU, else one per ``cpus_per_worker`` CPUs).
-        chunk_frames: frames per chunk on Ray (default: the frames left over the workers); in
-            this process the frames are painted in one sequence.
-        overlap: lead-in frames blended where two chunks meet.
-        settings: the picture settings (:class:`~style_core.settings.Settings` fields).
+    ``options`` are :class:`VideoJob`'s keywords and the settings' fields (``size=512``, ...).
 
     Everything is checked when this is called (bad input raises a
     :class:`~style_core.errors.StyleCoreError` before any work); the frames are painted as
     the returned iterator is consumed.
     """
-    job = VideoJob(
-        video, styles, output, settings,
-        temporal_weight=temporal_weight, resume=resume, keep_frames=keep_frames, ray=ray, workers=workers,
-        cpus_per_worker=cpus_per_worker, chunk_frames=chunk_frames, overlap=overlap,
-    )  # fmt: skip
-    return job.run()
+    return job_from_keywords(VideoJob, video, styles, output, options=options).run()

@@ -119,7 +119,7 @@ def probe(source: VideoSource, what: str = "video") -> VideoInfo:
 
 
 def working_size(width: int, height: int, size: int) -> tuple[int, int]:
-    """The frame size stylised and encoded: long side ``size`` (0 keeps the video's), each side
+    """The frame size stylized and encoded: long side ``size`` (0 keeps the video's), each side
     rounded down to an even number (H.264 and VP9 in 4:2:0 need even sides)."""
     width, height = size_for_long_side(width, height, size or max(width, height))
     return max(MIN_SIDE, width - width % 2), max(MIN_SIDE, height - height % 2)

@@ -1,4 +1,4 @@
-"""The worker that stylises chunks of a video: in this process, or as a Ray actor's (see
+"""The worker that stylizes chunks of a video: in this process, or as a Ray actor's (see
 :mod:`style_core.cluster`). It holds the network, decodes its chunk's frames from the video
 (a path, or the file's bytes on a cluster) and paints them in order."""
 
@@ -14,20 +14,20 @@ from ..cluster import Worker
 from ..events import Progress
 from ..settings import Settings
 from .chunks import Chunk
-from .frames import FrameStylist, StylisedFrame
+from .frames import FrameStylist, StylizedFrame
 from .media import VideoSource, read_frames
 from .workdir import decode_png, encode_png
 
 
 class ChunkWorker(Worker):
-    """Stylises :class:`~style_core.video.chunks.Chunk` s of one video.
+    """Stylizes :class:`~style_core.video.chunks.Chunk` s of one video.
 
     Args:
         source: the video (a path, or its bytes).
         styles: the style images, each (1, 3, H, W) float32 in [0, 1].
         settings: the picture settings.
         temporal_weight: the weight of the tie to the previous frame.
-        size: (width, height) the frames are stylised at.
+        size: (width, height) the frames are stylized at.
     """
 
     def __init__(
@@ -43,9 +43,9 @@ class ChunkWorker(Worker):
         self.size = size
         self.stylist = FrameStylist(styles, settings, temporal_weight)
 
-    def frames(self, chunk: Chunk, previous: np.ndarray | None) -> Iterator[Progress | StylisedFrame]:
+    def frames(self, chunk: Chunk, previous: np.ndarray | None) -> Iterator[Progress | StylizedFrame]:
         """The chunk's frames in order, with the engine's progress between them. ``previous``,
-        the stylised frame before ``chunk.lead_start`` ((H, W, 3) uint8), is needed when the
+        the stylized frame before ``chunk.lead_start`` ((H, W, 3) uint8), is needed when the
         chunk continues from it."""
         if chunk.continues and previous is None:
             raise ValueError(f"chunk at frame {chunk.lead_start} continues from a frame it wasn't given")
@@ -64,7 +64,7 @@ class ChunkWorker(Worker):
         chunk = Chunk(row["lead_start"], row["start"], row["stop"], bool(row["continues"]))
         previous = decode_png(row["previous"]) if row["previous"] else None
         for event in self.frames(chunk, previous):
-            if isinstance(event, StylisedFrame):
+            if isinstance(event, StylizedFrame):
                 yield {
                     "frame": event.index,
                     "into": chunk.start if event.index < chunk.start else -1,

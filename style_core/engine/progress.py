@@ -1,0 +1,70 @@
+"""Turning iterations into :class:`~style_core.events.Progress` events: the share of work done,
+an estimate of the time left, and when to render a preview."""
+
+from __future__ import annotations
+
+import time
+
+from ..events import Progress
+from .plan import Plan
+
+
+class ProgressClock:
+    """Keeps the clock of a run. Work is counted as each stage's
+    :attr:`~style_core.engine.plan.Stage.target_work` and :attr:`~style_core.engine.plan.Stage.work` per
+    iteration, so that each part weighs as much as it costs; the time left is the work left at
+    the pace of the run so far (loading the network and the images aside).
+
+    Args:
+        plan: the run's stages.
+        preview_every: a preview every this many iterations of a stage (0: only at its end).
+        started: ``time.perf_counter()`` when the run began.
+    """
+
+    def __init__(self, plan: Plan, preview_every: int, started: float) -> None:
+        self.plan = plan
+        self.preview_every = preview_every
+        self.started = started
+        self.planned = [stage.steps for stage in plan.stages]
+        self.step = 0
+        self.work_done = 0.0
+        self.stage_index = 0
+        self.working_since: float | None = None
+
+    def begin_stage(self, index: int) -> None:
+        """Stage ``index`` begins: its targets are built next, then its iterations run."""
+        if self.working_since is None:
+            self.working_since = time.perf_counter()
+        self.stage_index = index
+        self.work_done += self.plan.stages[index].target_work
+
+    def wants_preview(self, iteration: int, last: bool) -> bool:
+        """Whether the event after ``iteration`` (0-based, within the stage) shows the picture."""
+        return last or bool(self.preview_every and (iteration + 1) % self.preview_every == 0)
+
+    def end_stage_early(self, iterations: int) -> None:
+        """The current stage settled after ``iterations``: plan no more for it."""
+        self.planned[self.stage_index] = iterations
+
+    def iteration(self, losses: dict[str, float], preview=None) -> Progress:
+        """Count one iteration of the current stage and describe where the run stands."""
+        stage = self.plan.stages[self.stage_index]
+        self.step += 1
+        self.work_done += stage.work
+        total_work = sum(
+            s.target_work + steps * s.work for steps, s in zip(self.planned, self.plan.stages, strict=True)
+        )
+        seconds_per_work = (time.perf_counter() - self.working_since) / self.work_done
+        return Progress(
+            step=self.step,
+            total_steps=sum(self.planned),
+            stage=self.stage_index + 1,
+            num_stages=len(self.plan.stages),
+            width=stage.width,
+            height=stage.height,
+            losses=losses,
+            elapsed=time.perf_counter() - self.started,
+            fraction=min(round(self.work_done / total_work, 9), 1.0),  # work is a sum of fractions: round it
+            eta=max(total_work - self.work_done, 0.0) * seconds_per_work,
+            preview=preview,
+        )

@@ -1,0 +1,175 @@
+"""The targets of one stage, computed once: the content's features, the styles' blended statistics.
+
+Each picture goes through the network once per stage (:func:`measure`), tile by tile when it
+is bigger than a tile (:mod:`style_core.engine.tiles`), without autograd: feature maps are
+assembled from the tiles' cores and statistics merged over them, so the targets equal the
+whole picture's.
+
+Paintings are often smaller than the output. Scaled up to the output, their finest
+statistics go blurry, and so would the result. After Gatys et al. 2017 ("Controlling
+Perceptual Factors in Neural Style Transfer", on scale): the fine layers, which see a few
+pixels, take their statistics from the painting at its own resolution whenever the stage
+would enlarge it; the coarse layers, which carry the layout of strokes and motifs, take
+theirs from the painting scaled to the stage. The result's fine texture stays as crisp as
+the painting's brushwork at any output size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from ..image import resize, size_for_long_side
+from .regions import at_resolution
+from .style_losses import Stats, StyleLoss
+from .tiles import Tile, Tiling
+from .vgg import VGG19Features, deepest_layer, feature_size, stride
+
+#: Layers whose statistics come from the painting at its own resolution when the stage
+#: would enlarge it: those a step of at most 2 pixels apart (relu1_x, relu2_x).
+FINE_STRIDE = 2
+
+
+@dataclass(frozen=True)
+class StatisticsRequest:
+    """Statistics to measure: of ``layer``'s features under ``loss``, over the region ``weight``
+    ((1, 1, h, w) at the layer's resolution over the whole picture; None: everywhere)."""
+
+    layer: str
+    loss: StyleLoss
+    weight: Tensor | None = None
+
+
+@dataclass
+class Measures:
+    """What one pass over a picture gives: assembled ``maps`` ``{layer: (1, C, H/s, W/s)}``,
+    ``statistics`` per request, and ``energy`` ``{layer: mean(f²)}`` (a scalar tensor)."""
+
+    maps: dict[str, Tensor] = field(default_factory=dict)
+    statistics: dict[Hashable, Stats] = field(default_factory=dict)
+    energy: dict[str, Tensor] = field(default_factory=dict)
+
+
+def core_weight(weight: Tensor | None, tile: Tile, step: int) -> Tensor | None:
+    """The part of a whole-picture region map at a layer of ``step`` that a tile's core covers."""
+    if weight is None or tile.core == tile.crop:
+        return weight
+    core = tile.core
+    return weight[..., core.top // step : core.bottom // step, core.left // step : core.right // step]
+
+
+def mass(core: Tensor, weight: Tensor | None) -> float:
+    """How much a core counts: its positions, or the sum of its region's weights."""
+    return float(core.shape[-2] * core.shape[-1]) if weight is None else float(weight.sum())
+
+
+@torch.no_grad()
+def measure(
+    network: VGG19Features,
+    image: Tensor,
+    tiles: Sequence[Tile],
+    *,
+    maps: Sequence[str] = (),
+    requests: Mapping[Hashable, StatisticsRequest] | None = None,
+    energy: Sequence[str] = (),
+) -> Measures:
+    """One pass of ``image`` (1, 3, H, W) through the network, tile by tile: the feature
+    ``maps`` of some layers, the statistics of each request, the ``energy`` of some layers."""
+    requests = requests or {}
+    layers = list(dict.fromkeys([*maps, *(r.layer for r in requests.values()), *energy]))
+    result = Measures()
+    parts: dict[Hashable, list[tuple[Stats, float]]] = {key: [] for key in requests}
+    energy_parts: dict[str, list[tuple[Tensor, float]]] = {name: [] for name in energy}
+    for tile in tiles:
+        crop = network(tile.crop.of(image), layers)
+        cores = {name: tile.core_of(crop[name], stride(name)).float() for name in layers}
+        for name in maps:
+            _place(result.maps, name, cores[name], tile, image)
+        for key, request in requests.items():
+            core = cores[request.layer]
+            weight = core_weight(request.weight, tile, stride(request.layer))
+            if mass(core, weight) > 0:
+                parts[key].append((request.loss.statistics(core, weight), mass(core, weight)))
+        for name in energy:
+            energy_parts[name].append((cores[name].square().mean(), mass(cores[name], None)))
+    result.statistics = {key: requests[key].loss.merge(parts[key]) for key in requests}
+    result.energy = {
+        name: sum(value * count for value, count in items) / sum(count for _, count in items)
+        for name, items in energy_parts.items()
+    }
+    return result
+
+
+def _place(maps: dict[str, Tensor], name: str, core: Tensor, tile: Tile, image: Tensor) -> None:
+    """Put a tile's core features into the whole picture's map of ``name``."""
+    step = stride(name)
+    if name not in maps:
+        if tile.crop.pixels == image.shape[-2] * image.shape[-1]:  # one tile: the core is the whole map
+            maps[name] = core
+            return
+        height, width = image.shape[-2] // step, image.shape[-1] // step
+        maps[name] = core.new_zeros((1, core.shape[1], height, width))
+    top, left = tile.core.top // step, tile.core.left // step
+    maps[name][..., top : top + core.shape[-2], left : left + core.shape[-1]] = core
+
+
+def tiles_for(image: Tensor, tiling: Tiling, layers: Sequence[str]) -> list[Tile]:
+    """The tiles for ``image`` (1, 3, H, W), cut by ``tiling`` for the deepest of ``layers``."""
+    return tiling.layout(image.shape[-1], image.shape[-2], deepest_layer(layers))
+
+
+def measure_style(
+    network: VGG19Features,
+    style: Tensor,
+    stage_side: int,
+    style_scale: float,
+    requests: Mapping[Hashable, StatisticsRequest],
+    energy: Sequence[str],
+    tiling: Tiling,
+    *,
+    enlarge: bool = True,
+) -> Measures:
+    """One painting's statistics (and ``energy`` at some layers) for a stage of long side
+    ``stage_side``: coarse layers from the painting scaled to ``stage_side · style_scale``,
+    fine layers from it at its own size when that scale would enlarge it; every layer at its
+    own size then when not ``enlarge`` (a detail stage, whose layout is settled). A request's
+    region map is given at the painting's own size (1, 1, h, w) and resized here."""
+    own_side = max(style.shape[-2:])
+    side = max(16, round(stage_side * style_scale))
+    groups: dict[int, tuple[dict[Hashable, StatisticsRequest], list[str]]] = {}
+
+    def group(layer: str) -> tuple[dict[Hashable, StatisticsRequest], list[str]]:
+        fine = stride(layer) <= FINE_STRIDE or not enlarge
+        group_side = own_side if fine and side > own_side else side
+        return groups.setdefault(group_side, ({}, []))
+
+    for key, request in requests.items():
+        group(request.layer)[0][key] = request
+    for name in energy:
+        group(name)[1].append(name)
+    result = Measures()
+    for group_side, (group_requests, group_energy) in groups.items():
+        width, height = size_for_long_side(style.shape[-1], style.shape[-2], group_side)
+        scaled = resize(style, width, height)
+        layers = [*(r.layer for r in group_requests.values()), *group_energy]
+        deepest = deepest_layer(layers)
+        resized = {
+            key: StatisticsRequest(r.layer, r.loss, region_at_layer(r.weight, width, height, r.layer, deepest))
+            for key, r in group_requests.items()
+        }
+        tiles = tiles_for(scaled, tiling, layers)
+        measured = measure(network, scaled, tiles, requests=resized, energy=group_energy)
+        result.statistics |= measured.statistics
+        result.energy |= measured.energy
+    return result
+
+
+def region_at_layer(mask: Tensor | None, width: int, height: int, layer: str, deepest: str) -> Tensor | None:
+    """A (1, 1, H, W) mask as the region map of a ``width`` x ``height`` picture at ``layer``'s
+    resolution, when the network runs up to ``deepest`` (None stays None)."""
+    if mask is None:
+        return None
+    return at_resolution(mask, *feature_size(width, height, layer, deepest))
