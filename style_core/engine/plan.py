@@ -49,8 +49,10 @@ GATHER_COST = 1 / 3
 LAYOUT_SIDE = 512
 #: Detail stages refine the style layers at most this many pixels a step apart (relu1_x to relu3_x).
 DETAIL_STRIDE = 4
-#: Detail stages hold the enlarged previous result at this layer.
+#: Detail stages hold the enlarged previous result at this layer, this many times as hard as
+#: the layout stages hold the photo.
 DETAIL_CONTENT_LAYER = "relu2_1"
+DETAIL_CONTENT_FACTOR = 1.0
 #: The cost of writing one activation value, in multiply-accumulates: the passes are bound by
 #: memory in the first layers, where few channels meet many pixels.
 ACTIVATION_COST = 150.0

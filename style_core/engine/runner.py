@@ -19,13 +19,13 @@ from torch import Tensor
 from .._version import __version__
 from ..events import Event, Finished, Progress, Result
 from ..image import resize, to_pil
+from . import plan
 from .color import prepare_colors, restore_colors
 from .evaluate import TiledEvaluator, WholeEvaluator
 from .inputs import RunInputs
 from .network import network
 from .objective import CONTENT_FLOOR, Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
-from .plan import DETAIL_CONTENT_LAYER, Stage, detail_layers
 from .precision import autocast, choose
 from .progress import ProgressClock
 from .regions import compose, regions
@@ -46,6 +46,8 @@ def run(inputs: RunInputs, started: float) -> Iterator[Event]:
     image: Tensor | None = None
     curvature: float | None = None
     for index, stage in enumerate(inputs.plan.stages):
+        if index and stage.detail != inputs.plan.stages[index - 1].detail:
+            curvature = None  # another objective: the layout stages' curvature says nothing of it
         image, curvature = yield from runner.paint_stage(index, stage, image, curvature, clock)
     result = Result(runner.finish(image), inputs.content.alpha, runner.recipe())
     yield Finished(clock.step, inputs.plan.width, inputs.plan.height, time.perf_counter() - started, result)
@@ -71,10 +73,12 @@ class Runner:
         )
         self.precision = choose(settings.precision, self.device)
         self.loss_weights = LossWeights.from_settings(settings)
-        self.detail_weights = self.loss_weights.for_detail(detail_layers(settings), DETAIL_CONTENT_LAYER)
+        self.detail_weights = self.loss_weights.for_detail(
+            plan.detail_layers(settings), plan.DETAIL_CONTENT_LAYER, plan.DETAIL_CONTENT_FACTOR
+        )
 
     def paint_stage(
-        self, index: int, stage: Stage, previous: Tensor | None, curvature: float | None, clock: ProgressClock
+        self, index: int, stage: plan.Stage, previous: Tensor | None, curvature: float | None, clock: ProgressClock
     ) -> Generator[Progress, None, tuple[Tensor, float | None]]:
         """One stage: yields a :class:`~style_core.events.Progress` per iteration and returns
         the stage's picture (1, 3, H, W) and the optimiser's curvature, for the next stage."""
@@ -109,7 +113,7 @@ class Runner:
                 break
         return optimizer.current(), optimizer.curvature
 
-    def start_image(self, stage: Stage) -> Tensor:
+    def start_image(self, stage: plan.Stage) -> Tensor:
         """The first stage's picture (1, 3, H, W): the result to refine, noise, a painting or the photo."""
         if self.inputs.init is not None:
             return resize(self.inputs.init.rgb.to(self.device), stage.width, stage.height)
@@ -120,7 +124,7 @@ class Runner:
         return resize(self.content, stage.width, stage.height)
 
     @torch.no_grad()
-    def objective(self, stage: Stage, previous: Tensor | None = None) -> Objective:
+    def objective(self, stage: plan.Stage, previous: Tensor | None = None) -> Objective:
         """Targets of one stage: content features at its size, style statistics at the style
         scale. A detail stage (see :mod:`.plan`) holds the ``previous`` stage's picture, enlarged,
         at a shallow layer, and takes the fine style layers alone."""
@@ -147,11 +151,7 @@ class Runner:
             for style, style_mask in zip(self.styles, self.inputs.style_masks, strict=True):
                 mask = None if style_mask is None else style_mask.to(self.device)
                 requested = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
-                paintings.append(
-                    measure_style(
-                        self.net, style, side, scale, requested, content_layers, tiling, enlarge=not stage.detail
-                    )
-                )
+                paintings.append(measure_style(self.net, style, side, scale, requested, content_layers, tiling))
         blend_weights = settings.style_blend or [1.0] * len(self.styles)
         painting_energy = blend([p.energy for p in paintings], blend_weights)
         content_scale = {
@@ -171,7 +171,7 @@ class Runner:
             anchor = anchor.resized(stage.width, stage.height)
         return Objective(photo.maps, content_scale, terms, weights, anchor)
 
-    def evaluator(self, stage: Stage, objective: Objective) -> Evaluate:
+    def evaluator(self, stage: plan.Stage, objective: Objective) -> Evaluate:
         """The loss and gradient of a picture at ``stage``: at once, or tile by tile."""
         if len(stage.tiles) == 1:
             return WholeEvaluator(self.net, objective, self.precision)

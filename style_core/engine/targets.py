@@ -129,21 +129,17 @@ def measure_style(
     requests: Mapping[Hashable, StatisticsRequest],
     energy: Sequence[str],
     tiling: Tiling,
-    *,
-    enlarge: bool = True,
 ) -> Measures:
     """One painting's statistics (and ``energy`` at some layers) for a stage of long side
     ``stage_side``: coarse layers from the painting scaled to ``stage_side · style_scale``,
-    fine layers from it at its own size when that scale would enlarge it; every layer at its
-    own size then when not ``enlarge`` (a detail stage, whose layout is settled). A request's
-    region map is given at the painting's own size (1, 1, h, w) and resized here."""
+    fine layers from it at its own size when that scale would enlarge it. A request's region
+    map is given at the painting's own size (1, 1, h, w) and resized here."""
     own_side = max(style.shape[-2:])
     side = max(16, round(stage_side * style_scale))
     groups: dict[int, tuple[dict[Hashable, StatisticsRequest], list[str]]] = {}
 
     def group(layer: str) -> tuple[dict[Hashable, StatisticsRequest], list[str]]:
-        fine = stride(layer) <= FINE_STRIDE or not enlarge
-        group_side = own_side if fine and side > own_side else side
+        group_side = own_side if stride(layer) <= FINE_STRIDE and side > own_side else side
         return groups.setdefault(group_side, ({}, []))
 
     for key, request in requests.items():
