@@ -12,7 +12,7 @@ from style_core.settings import SCHEMA, Spec, format_number
 
 def _default(spec: Spec) -> str:
     if spec.default is None:
-        return "auto"
+        return spec.auto or "auto"
     if isinstance(spec.default, tuple):
         return " ".join(spec.default)
     return f"`{spec.default}`" if isinstance(spec.default, str) else format_number(spec.default)

@@ -8,10 +8,15 @@ narrows ``size`` with :meth:`~style_core.settings.Spec.narrowed`, never with a s
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass
-from typing import ClassVar
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
+from style_core.errors import InvalidSettingError
+from style_core.image import MIN_SIDE
 from style_core.protocol import format_seconds
 from style_core.settings import SPECS, Spec
 
@@ -37,19 +42,17 @@ class Limits:
 
     @classmethod
     def for_device(cls, kind: str | None = None) -> Limits:
-        """The limits for a device kind (``cpu``, ``mps``, ``cuda``; default: the best one here)."""
+        """The limits for a device kind (``cpu``, ``mps``, ``cuda``; default: the best one here),
+        changed by the :data:`VARIABLES` that are set (an empty one is unset); an
+        :class:`InvalidSettingError` naming a variable whose value it does not accept."""
         if kind is None:
             from style_core.engine.device import resolve_device
 
             kind = resolve_device(None).type
         max_size, time_limit = cls.BY_DEVICE.get(kind, cls.BY_DEVICE["cpu"])
-        env = os.environ.get
-        return cls(
-            max_size=int(env("STYLE_APP_MAX_SIZE", max_size)),
-            time_limit=float(env("STYLE_APP_TIME_LIMIT", time_limit)),
-            queue_size=int(env("STYLE_APP_QUEUE_SIZE", 20)),
-            max_file_size=env("STYLE_APP_MAX_UPLOAD", "20mb"),
-            max_pixels=int(env("STYLE_APP_MAX_PIXELS", 50_000_000)),
+        limits = cls(max_size, time_limit, queue_size=20, max_file_size="20mb", max_pixels=50_000_000)
+        return replace(
+            limits, **{v.field: v.read(getattr(limits, v.field)) for v in VARIABLES if os.environ.get(v.name)}
         )
 
     def overrides(self) -> dict[str, Spec]:
@@ -66,3 +69,69 @@ class Limits:
     def describe(self) -> str:
         """One line for the page's footnote."""
         return f"at most {self.max_size} px and {format_seconds(self.time_limit)} (min:s) per job"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A ``STYLE_APP_*`` variable: the :class:`Limits` field it sets and what it accepts."""
+
+    name: str
+    field: str
+    accepts: str  #: for the message when a value is not accepted ("a whole number from 1 up")
+    parse: Callable[[str], Any]  #: the value, or a ValueError when it is not accepted
+
+    def read(self, default: Any) -> Any:
+        """The variable's value; an :class:`InvalidSettingError` naming it when it is not accepted."""
+        raw = os.environ[self.name]
+        try:
+            return self.parse(raw)
+        except ValueError:
+            raise InvalidSettingError(
+                f"{self.name} must be {self.accepts}; got {raw!r}",
+                hint=f"fix it, or unset it for the default ({default})",
+            ) from None
+
+
+def _whole(low: int, high: float = math.inf) -> Callable[[str], int]:
+    """A parser of a whole number from ``low`` to ``high``."""
+
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if not low <= value <= high:
+            raise ValueError(raw)
+        return value
+
+    return parse
+
+
+def _seconds(raw: str) -> float:
+    value = float(raw)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(raw)
+    return value
+
+
+def _file_size(raw: str) -> str:
+    """A size as gradio's ``max_file_size`` takes it: a whole number and a unit (``20mb``)."""
+    if not re.fullmatch(r"[1-9][0-9]*(b|kb|mb|gb)", value := raw.replace(" ", "").lower()):
+        raise ValueError(raw)
+    return value
+
+
+#: The variables, in the order of :class:`Limits`' fields.
+VARIABLES = (
+    Variable(
+        "STYLE_APP_MAX_SIZE",
+        "max_size",
+        f"a whole number of pixels from {MIN_SIDE} to {SPECS['size'].maximum}",
+        _whole(MIN_SIDE, SPECS["size"].maximum),
+    ),
+    Variable("STYLE_APP_TIME_LIMIT", "time_limit", "a number of seconds above 0", _seconds),
+    Variable("STYLE_APP_QUEUE_SIZE", "queue_size", "a whole number of jobs from 1 up", _whole(1)),
+    Variable(
+        "STYLE_APP_MAX_UPLOAD", "max_file_size", "a size such as 20mb (a whole number and b, kb, mb or gb)", _file_size
+    ),
+    Variable(
+        "STYLE_APP_MAX_PIXELS", "max_pixels", f"a whole number of pixels from {MIN_SIDE**2} up", _whole(MIN_SIDE**2)
+    ),
+)

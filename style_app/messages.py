@@ -32,7 +32,8 @@ FOR_OPERATORS = {
 
 
 def visitor_error(line: str) -> gr.Error:
-    """A :class:`gr.Error` showing ``line`` (capitalised), without a traceback in the log."""
+    """A :class:`gr.Error` showing ``line`` (capitalised, on one line), without a traceback in the log."""
+    line = " ".join(line.split())
     return gr.Error(line[:1].upper() + line[1:], print_exception=False)
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -23,7 +25,7 @@ from .limits import Limits
 from .messages import tell_operator
 from .parameters import parameter_names
 from .regions import LEGEND, editor, editor_value
-from .uploads import checked_by_the_engine, image_input
+from .uploads import accept_only_uploads, checked_by_the_engine, image_input
 
 CSS = """
 #output img { object-fit: contain; }
@@ -74,11 +76,11 @@ def _paintings(example: Sequence[str | None], blend: Spec | None) -> Widgets:
     return widgets
 
 
-def _regions(photo: str | None) -> Widgets:
+def _regions(photo: str | None, max_pixels: int) -> Widgets:
     """The regions: painted over the photo in the editor, or uploaded as masks."""
     with gr.Accordion("Regions: a painting for each part of the photo", open=False, elem_id="regions"):
         gr.Markdown(LEGEND, elem_classes="footnote")
-        widgets: Widgets = {"regions": editor(photo, label="Regions", elem_id="regions_editor", height=420)}
+        widgets: Widgets = {"regions": editor(photo, max_pixels, label="Regions", elem_id="regions_editor", height=420)}
         with gr.Accordion("Or upload a mask per painting", open=False, elem_id="masks"):
             gr.Markdown(
                 "A greyscale picture of the photo's size: white where the painting goes, black where not.",
@@ -121,7 +123,7 @@ def create_demo(
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
                 widgets = _paintings(examples[0], blend)
-                widgets |= _regions(examples[0][0])
+                widgets |= _regions(examples[0][0], limits.max_pixels)
                 widgets |= _settings(specs)
                 with gr.Row():
                     run = gr.Button("Run", variant="primary", elem_id="run")
@@ -153,7 +155,7 @@ def create_demo(
         ]
         stop.click(lambda: STOPPED, outputs=[status], cancels=jobs, queue=False, api_visibility="private")
         widgets["content"].change(
-            editor_value,
+            partial(editor_value, max_pixels=limits.max_pixels),
             inputs=widgets["content"],
             outputs=widgets["regions"],
             queue=False,
@@ -161,7 +163,7 @@ def create_demo(
             api_visibility="private",
         )
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)
-    return demo
+    return accept_only_uploads(demo)
 
 
 def launch_options(limits: Limits | None = None) -> dict[str, Any]:
@@ -190,6 +192,10 @@ def main() -> None:
     """Serve the app (``python app.py``)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        limits = Limits.for_device()
+    except StyleCoreError as exc:  # a STYLE_APP_* variable it can't use: one line, before any work
+        print(f"style_app: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     threading.Thread(target=fetch_weights, name="fetch-weights", daemon=True).start()
-    limits = Limits.for_device()
     create_demo(limits=limits).launch(**launch_options(limits))

@@ -14,13 +14,15 @@ uploaded mask, not both.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from io import BytesIO
 from typing import Any
 
 import gradio as gr
 import numpy as np
 import PIL.Image
+from gradio.data_classes import FileData
 from PIL import ImageOps
 
 from .controls import SLOTS
@@ -79,11 +81,12 @@ LEGEND = (
 )
 
 
-def editor(photo: str | None, **options: Any) -> gr.ImageEditor:
+def editor(photo: str | None, max_pixels: int, **options: Any) -> gr.ImageEditor:
     """The editor: the photo as its background (see :func:`editor_value`), a brush of the
-    slots' colours only, an eraser; no cropping, no other background, no layers."""
-    return gr.ImageEditor(
-        editor_value(photo),
+    slots' colours only, an eraser; no cropping, no other background, no layers. Each image
+    it is sent is read only if it is one of at most ``max_pixels`` (see :func:`_checked_reading`)."""
+    box = gr.ImageEditor(
+        editor_value(photo, max_pixels),
         type="pil",
         image_mode="RGBA",
         sources=(),
@@ -97,6 +100,36 @@ def editor(photo: str | None, **options: Any) -> gr.ImageEditor:
         eraser=gr.Eraser(default_size=BRUSH_RADIUS),
         **options,
     )
+    box.convert_and_format_image = _checked_reading(box.convert_and_format_image, max_pixels)
+    return box
+
+
+def _checked_reading(read: Callable[..., Any], max_pixels: int) -> Callable[..., Any]:
+    """``read`` (the editor's reading of one of its images: an uploaded file, or the bytes the
+    page sent) after a look at the image's header: a :class:`gr.Error` for one that is not an
+    image or has more than ``max_pixels``, before it is decoded. (Wraps this one instance's
+    method, as :func:`style_app.uploads.image_input` does.)"""
+
+    def checked(file: FileData | bytes | None, flatten_on_white: bool = False) -> Any:
+        if file is None:
+            return read(file, flatten_on_white=flatten_on_white)
+        try:
+            with PIL.Image.open(file.path if isinstance(file, FileData) else BytesIO(file)) as image:
+                width, height = image.size
+            if width * height <= max_pixels:
+                return read(file, flatten_on_white=flatten_on_white)
+        except PIL.Image.DecompressionBombError as exc:
+            raise visitor_error(f"regions: an image has more pixels than this server reads ({max_pixels:,})") from exc
+        except (PIL.UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            raise visitor_error(
+                "regions: an image (background, layer or composite) is not a picture Pillow reads"
+            ) from exc
+        raise visitor_error(
+            f"regions: an image of {width}x{height} = {width * height:,} pixels is more than this server "
+            f"reads ({max_pixels:,}); paint on the page, or send masks (mask_1 .. mask_3)"
+        )
+
+    return checked
 
 
 def upright_size(photo: str) -> tuple[int, int] | None:
@@ -111,15 +144,18 @@ def upright_size(photo: str) -> tuple[int, int] | None:
     return (height, width) if turned else (width, height)
 
 
-def editor_value(photo: str | None) -> dict[str, Any] | None:
+def editor_value(photo: str | None, max_pixels: int) -> dict[str, Any] | None:
     """The editor's value for a new photo: the photo upright, :data:`EDITOR_SIDE` pixels on its
-    long side, with nothing painted (a new photo starts without regions)."""
+    long side, with nothing painted (a new photo starts without regions). None for a photo that
+    can't be read or has more than ``max_pixels`` (read only up to its header: Run says why)."""
     if not photo:
         return None
     try:
         with PIL.Image.open(photo) as image:
+            if image.width * image.height > max_pixels:
+                return None
             upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, ValueError, PIL.Image.DecompressionBombError):
+    except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
         return None  # the engine says what is wrong with the photo
     scale = EDITOR_SIDE / max(upright.size)
     size = (max(1, round(upright.width * scale)), max(1, round(upright.height * scale)))

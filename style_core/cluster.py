@@ -21,7 +21,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +36,11 @@ INSTALL_HINT = "pip install 'style-core[ray]'"
 PASSED_ENVIRONMENT_PREFIX = "STYLE_CORE_"
 #: Seconds to wait for a cluster's head node to answer before saying it can't be reached.
 REACH_TIMEOUT = 5.0
+#: What an HTTP/2 client sends first, then an empty SETTINGS frame: a gRPC server (Ray's head
+#: node, and Ray Client's server) answers with its own SETTINGS frame at once; anything else at
+#: that port stays silent or answers otherwise, and Ray would retry it for minutes.
+_HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+_HTTP2_SETTINGS = 4
 #: Ray's loggers that would print around our own progress: a note that its bars are off, and
 #: a line when a pipeline ends.
 _RAY_CHATTER = ("ray.data._internal.progress", "ray.data._internal.execution.streaming_executor")
@@ -84,8 +91,11 @@ def connected(address: str | None) -> Iterator[None]:
     if ray.is_initialized():
         yield
         return
+    sigterm = signal.getsignal(signal.SIGTERM)
     try:
         ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, sigterm)  # ray.init puts its own, which exits without a word
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at '{address}'" if address else "on this machine"
         raise UsageError(
@@ -99,18 +109,29 @@ def connected(address: str | None) -> Iterator[None]:
 
 
 def _check_reachable(address: str) -> None:
-    """A one-line :class:`UsageError` for a ``HOST:PORT`` nobody answers at; other forms
-    (``auto``) are left to Ray."""
+    """A one-line :class:`UsageError`, within :data:`REACH_TIMEOUT` seconds, for a ``HOST:PORT``
+    nobody answers at, or where what answers does not speak gRPC as Ray's head node does; other
+    forms (``auto``) are left to Ray."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         return
+    hint = "give the head node's address (HOST:6379, or ray://HOST:10001) and check `ray status` there"
     try:
-        socket.create_connection((host, int(port)), timeout=REACH_TIMEOUT).close()
-    except OSError as exc:
-        raise UsageError(
-            f"can't reach a Ray cluster at '{address}': {exc.strerror or exc}",
-            hint="give the head node's address (HOST:6379, or ray://HOST:10001) and check `ray status` there",
-        ) from exc
+        connection = socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT)
+    except OSError as exc:  # refused, no route, or no answer within the timeout
+        reason = f"no answer within {REACH_TIMEOUT:g} s" if isinstance(exc, TimeoutError) else exc.strerror or exc
+        raise UsageError(f"can't reach a Ray cluster at '{address}': {reason}", hint=hint) from exc
+    with connection:
+        try:
+            connection.sendall(_HTTP2_HELLO)
+            answer: bytes | None = connection.recv(9)
+        except TimeoutError:
+            answer = None
+        except OSError:
+            answer = b""
+    if answer is None or len(answer) < 9 or answer[3] != _HTTP2_SETTINGS:
+        said = f"nothing within {REACH_TIMEOUT:g} s" if answer is None else "not as Ray's head node does"
+        raise UsageError(f"something listens at '{address}' but no Ray head node: it answered {said}", hint=hint)
 
 
 @dataclass(frozen=True)

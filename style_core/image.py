@@ -21,7 +21,11 @@ negative numbers) are refused with the range found and the way to scale them, ne
 from __future__ import annotations
 
 import io
+import math
+import numbers
 import os
+import stat
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,13 +35,16 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
-from .errors import ImageError
+from .errors import ImageError, InvalidSettingError
 
 ImageInput = str | os.PathLike | Image.Image | np.ndarray | Tensor
 
 #: Images with more pixels than this are refused before they are decoded (decompression bombs).
 DEFAULT_MAX_PIXELS = 64_000_000
-#: The smallest width or height accepted for an input image.
+#: Picture files bigger than this are refused before they are read, in bytes (64 Mpx of 16-bit
+#: RGBA, uncompressed, is 512 MiB).
+MAX_FILE_BYTES = 1 << 30
+#: The smallest width or height accepted for an input image, and made for an output.
 MIN_SIDE = 16
 #: How far float values may stray outside [0, 1] (resampling overshoot) before they are refused.
 FLOAT_SLACK = 0.1
@@ -58,40 +65,105 @@ class RGBImage:
         return self.rgb.shape[-1], self.rgb.shape[-2]
 
 
+def regular_file(path: Path, what: str, max_bytes: int | None = MAX_FILE_BYTES) -> int:
+    """The size in bytes of the file at ``path``; :class:`ImageError` naming ``what`` unless it is
+    a regular, non-empty file of at most ``max_bytes`` (None: any size). A device (``/dev/zero``),
+    a FIFO or a socket is refused without being opened, so nothing blocks or runs away."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise ImageError(f"{what}: no such file") from None
+    except (OSError, ValueError) as exc:  # permissions, a name too long or holding a NUL byte
+        raise ImageError(f"{what}: can't be read ({getattr(exc, 'strerror', None) or exc})") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{what}: is a folder, not a file", hint="name a file inside it")
+    if not stat.S_ISREG(info.st_mode):
+        raise ImageError(
+            f"{what}: is not a regular file (a device, a pipe or a socket)", hint="save what it holds to a file first"
+        )
+    if info.st_size == 0:
+        raise ImageError(f"{what}: the file is empty (0 bytes)")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise ImageError(
+            f"{what}: {info.st_size:,} bytes is more than the limit of {max_bytes:,}", hint="shrink it first"
+        )
+    return info.st_size
+
+
+def read_file(path: Path, what: str, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (see :func:`regular_file`). The
+    file is opened without blocking and checked again once open, and no more than
+    ``max_bytes`` are read even if it grows meanwhile."""
+    regular_file(path, what, max_bytes)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ImageError(f"{what}: can't be read ({exc.strerror or exc})") from exc
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # swapped for something else since the check
+            raise ImageError(f"{what}: is not a regular file", hint="save what it holds to a file first")
+        try:
+            data = file.read(max_bytes + 1)
+        except OSError as exc:
+            raise ImageError(f"{what}: can't be read ({exc.strerror or exc})") from exc
+    if len(data) > max_bytes:
+        raise ImageError(f"{what}: more than the limit of {max_bytes:,} bytes", hint="shrink it first")
+    return data
+
+
 def open_picture(source: Path | bytes, name: str, max_pixels: int) -> Image.Image:
     """A picture file (a path, or its bytes) decoded by Pillow; :class:`ImageError` naming
-    ``name`` for a file that is missing, empty, not a picture, too large or truncated."""
+    ``name`` for a file that is missing, empty, not a regular file, not a picture, too large
+    or truncated. A path is read by :func:`read_file` (at most :data:`MAX_FILE_BYTES`)."""
+    data = source if isinstance(source, bytes) else read_file(source, name)
+    if not data:
+        raise ImageError(f"{name}: the file is empty (0 bytes)")
     try:
-        if isinstance(source, bytes):
-            if not source:
-                raise ImageError(f"{name}: the file is empty (0 bytes)")
-            image = Image.open(io.BytesIO(source))
-        else:
-            if not source.exists():
-                raise ImageError(f"{name}: no such file")
-            if source.is_dir():
-                raise ImageError(f"{name}: is a folder, not an image file")
-            if source.stat().st_size == 0:
-                raise ImageError(f"{name}: the file is empty (0 bytes)")
-            image = Image.open(source)
-    except ImageError:
-        raise
+        with warnings.catch_warnings():  # the pixels are counted below, against max_pixels
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise ImageError(
             f"{name}: not an image, or in a format that can't be read here", hint=READABLE_FORMATS_HINT
         ) from exc
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{name}: too many pixels ({exc})", hint="shrink it first") from exc
-    except (OSError, ValueError) as exc:  # permissions, a name too long or holding a NUL byte
-        raise ImageError(f"{name}: can't be read ({getattr(exc, 'strerror', None) or exc})") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{name}: can't be read ({exc})", hint=READABLE_FORMATS_HINT) from exc
     _check_pixels(image.size, name, max_pixels)
+    _load(image, name)
+    return image
+
+
+def _load(image: Image.Image, name: str) -> None:
+    """Decode ``image`` now: :class:`ImageError` for a truncated, corrupt or closed one."""
     try:
         image.load()
     except (OSError, SyntaxError, ValueError) as exc:
+        if "closed image" in str(exc):  # Pillow's ValueError for any use of a closed image
+            raise ImageError(
+                f"{name}: the PIL image is closed", hint="pass it before closing it, or open it again"
+            ) from exc
         raise ImageError(
             f"{name}: the file is corrupt or truncated ({exc})", hint="use another copy, or open and save it again"
         ) from exc
+
+
+def checked_pil(image: Image.Image, what: str, max_pixels: int) -> Image.Image:
+    """A PIL image a caller passed, decoded now: :class:`ImageError` if it has more than
+    ``max_pixels`` or is closed, truncated or corrupt (Pillow opens files lazily)."""
+    _check_pixels(image.size, what, max_pixels)
+    _load(image, what)
     return image
+
+
+def check_max_pixels(max_pixels: object) -> int:
+    """``max_pixels`` as an int, or :class:`InvalidSettingError` unless it is a whole number from 1."""
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, numbers.Real) or not math.isfinite(max_pixels):
+        raise InvalidSettingError(f"max_pixels must be a whole number of pixels from 1; got {max_pixels!r}")
+    if max_pixels < 1 or not float(max_pixels).is_integer():
+        raise InvalidSettingError(f"max_pixels must be a whole number of pixels from 1; got {max_pixels!r}")
+    return int(max_pixels)
 
 
 def _check_pixels(size: tuple[int, int], what: str, max_pixels: int) -> None:
@@ -213,14 +285,15 @@ def load_image(source: ImageInput, what: str = "image", *, max_pixels: int = DEF
 
     Pixel values are read as this module's docstring says. Raises
     :class:`~style_core.errors.ImageError` with a one-line reason for a missing, empty, corrupt,
-    non-image, too large (more than ``max_pixels``), too small or ambiguous input.
+    non-image, too large (more than ``max_pixels``), too small or ambiguous input, and for a
+    path that is no regular file or a PIL image that is closed or truncated.
     """
+    max_pixels = check_max_pixels(max_pixels)
     if isinstance(source, (str, os.PathLike)):
         what = f"{what} '{source}'"
         image = _from_pil(open_picture(Path(source), what, max_pixels), what, max_pixels)
     elif isinstance(source, Image.Image):
-        _check_pixels(source.size, what, max_pixels)
-        image = _from_pil(source, what, max_pixels)
+        image = _from_pil(checked_pil(source, what, max_pixels), what, max_pixels)
     elif isinstance(source, np.ndarray):
         image = _from_numpy(source, what, max_pixels)
     elif isinstance(source, Tensor):
@@ -235,6 +308,24 @@ def size_for_long_side(width: int, height: int, long_side: int) -> tuple[int, in
     """(width, height) scaled so that the longer side is ``long_side``, each side at least 1."""
     scale = long_side / max(width, height)
     return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def output_size(width: int, height: int, size: int, what: str = "the photo") -> tuple[int, int]:
+    """The (width, height) of a result of long side ``size`` (0: the photo's own) made from a
+    ``width`` x ``height`` photo. An output has the inputs' minimum side: a size that would make
+    the short side less than :data:`MIN_SIDE` is refused (:class:`ImageError`), naming the
+    smallest size that keeps it, rather than painting a sliver or changing the shape."""
+    out = size_for_long_side(width, height, size or max(width, height))
+    if min(out) >= MIN_SIDE:
+        return out
+    smallest = max(1, math.floor((MIN_SIDE - 0.5) * max(width, height) / min(width, height)))
+    while min(size_for_long_side(width, height, smallest)) < MIN_SIDE:  # rounding decides the last pixel
+        smallest += 1
+    raise ImageError(
+        f"size {size}: {what} ({width}x{height}) would be {out[0]}x{out[1]}; each side of a result must be "
+        f"at least {MIN_SIDE} pixels",
+        hint=f"choose a size of {smallest} or more",
+    )
 
 
 def resize(image: Tensor, width: int, height: int) -> Tensor:

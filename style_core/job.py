@@ -14,10 +14,12 @@ from __future__ import annotations
 import inspect
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
+from PIL import Image
 from torch import Tensor
 
 from .engine.device import resolve_device
@@ -29,7 +31,7 @@ from .engine.tiles import Tiling, crop_pixels
 from .engine.vgg import deepest_layer
 from .errors import ImageError, InvalidSettingError, OutOfMemoryError, StyleCoreError
 from .events import Event, Finished, Result
-from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, load_image
+from .image import DEFAULT_MAX_PIXELS, ImageInput, RGBImage, check_max_pixels, load_image, output_size
 from .masks import MaskInput, load_masks
 from .settings import Settings
 
@@ -49,6 +51,23 @@ def tile_memory(device: torch.device) -> float:
     return CPU_TILE_MEMORY
 
 
+#: What one picture (or mask) may be given as; anything else that is iterable is a list of them.
+_ONE_PICTURE = (str, bytes, os.PathLike, Image.Image, np.ndarray, Tensor)
+
+
+def as_list(items: Any, what: str) -> list[Any]:
+    """``items`` as a list: one picture (a path, an image, an array) alone becomes a list of one,
+    any other iterable (a list, a tuple, a generator) is read once; else :class:`ImageError`."""
+    if isinstance(items, _ONE_PICTURE):
+        return [items]
+    if isinstance(items, Iterable) and not isinstance(items, Mapping):
+        return list(items)
+    raise ImageError(
+        f"{what}: got a {type(items).__name__}; expected a picture or a list of them",
+        hint="pass a path, a PIL image, an array or a tensor, or a list of them",
+    )
+
+
 def load_styles(
     styles: ImageInput | Sequence[ImageInput],
     settings: Settings | Mapping[str, Any] | None,
@@ -56,11 +75,11 @@ def load_styles(
 ) -> tuple[list[RGBImage], Settings]:
     """The style images loaded (one may be given alone) and the settings checked for them: what
     every job kind (a picture, a batch, a video) begins with."""
-    style_list = list(styles) if isinstance(styles, (list, tuple)) else [styles]
+    style_list = as_list(styles, "styles")
     if not style_list:
         raise StyleCoreError("at least one style image is needed")
     if not isinstance(settings, Settings):
-        settings = Settings.from_options(settings or {})
+        settings = Settings.from_options({} if settings is None else settings)
     settings = settings.for_styles(len(style_list))
     loaded = [load_image(s, f"style image {i + 1}", max_pixels=max_pixels) for i, s in enumerate(style_list)]
     return loaded, settings
@@ -118,11 +137,13 @@ class Job:
         anchor: Anchor | None = None,
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> None:
-        self.styles, self.settings = load_styles(styles, settings, max_pixels)
-        self.content = load_image(content, "content image", max_pixels=max_pixels)
+        self.max_pixels = check_max_pixels(max_pixels)
+        self.styles, self.settings = load_styles(styles, settings, self.max_pixels)
+        self.content = load_image(content, "content image", max_pixels=self.max_pixels)
+        output_size(*self.content.size, self.settings.size)
         self.masks = None if masks is None else self._masks(masks)
         self.style_masks = self._style_masks(style_masks)
-        self.init = None if init is None else _as_image(init, "init image", max_pixels)
+        self.init = None if init is None else self._init(_as_image(init, "init image", max_pixels))
         self.anchor = anchor
         self.device = resolve_device(self.settings.device)
         deepest = deepest_layer(self.settings.layers)
@@ -152,9 +173,9 @@ class Job:
                 "style_blend weighs paintings blended over the whole picture; with masks each paints its own region",
                 hint="leave style_blend out",
             )
-        if isinstance(masks, (str, os.PathLike)) or not isinstance(masks, Sequence):
-            masks = [masks]
-        loaded = load_masks(masks, "mask", [self.content.size] * len(self.styles))
+        loaded = load_masks(
+            as_list(masks, "masks"), "mask", [self.content.size] * len(self.styles), max_pixels=self.max_pixels
+        )
         for i, mask in enumerate(loaded):
             if float(mask.max()) <= 0:
                 raise ImageError(f"mask {i + 1} is black everywhere: style {i + 1} would paint nothing")
@@ -163,6 +184,7 @@ class Job:
     def _style_masks(self, style_masks: Sequence[MaskInput | None] | None) -> list[Tensor | None]:
         if style_masks is None:
             return [None] * len(self.styles)
+        style_masks = as_list(style_masks, "style_masks")
         if len(style_masks) != len(self.styles):
             raise ImageError(
                 f"{len(style_masks)} style masks for {len(self.styles)} style images",
@@ -170,10 +192,24 @@ class Job:
             )
         loaded = []
         for i, (mask, style) in enumerate(zip(style_masks, self.styles, strict=True)):
-            loaded.append(None if mask is None else load_masks([mask], "style mask", [style.size])[0])
+            if mask is not None:
+                mask = load_masks([mask], "style mask", [style.size], max_pixels=self.max_pixels)[0]
+            loaded.append(mask)
             if loaded[-1] is not None and float(loaded[-1].max()) <= 0:
                 raise ImageError(f"style mask {i + 1} is black everywhere: no part of painting {i + 1} is left")
         return loaded
+
+    def _init(self, init: RGBImage) -> RGBImage:
+        """``init`` if it has the photo's shape (any size: it is scaled to the output); else
+        :class:`ImageError`, rather than a result stretched out of shape."""
+        (width, height), (photo_width, photo_height) = init.size, self.content.size
+        if abs(width * photo_height - height * photo_width) > max(width, height, photo_width, photo_height):
+            raise ImageError(
+                f"init image is {width}x{height}, another shape than the photo's {photo_width}x{photo_height}; "
+                "it would be stretched",
+                hint="give a result painted from this photo (any size of the same shape), or crop it to that shape",
+            )
+        return init
 
     def __iter__(self) -> Iterator[Event]:
         return self.run()

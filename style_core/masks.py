@@ -2,8 +2,8 @@
 
 A mask is a greyscale picture of the content's size: white = this style, black = not,
 grey = a soft edge where styles (or the style and the untouched photo) blend. It may be a
-path, a PIL image (modes ``L``, ``1``, ``LA``, ``I``, ``I;16``, ``F``, or RGB(A) whose
-channels are equal), a numpy array or a tensor (H, W), (1, H, W) or (1, 1, H, W); its values
+path, a PIL image (modes ``L``, ``1``, ``LA``, ``I``, ``I;16``, ``F``, or RGB(A) or a palette
+whose colours are all greys), a numpy array or a tensor (H, W), (1, H, W) or (1, 1, H, W); its values
 are read as pixels are (:func:`style_core.image.unit_values`: uint8 0-255, uint16, bool,
 floats in [0, 1], other whole numbers by their range).
 """
@@ -20,18 +20,18 @@ from PIL import Image
 from torch import Tensor
 
 from .errors import ImageError
-from .image import unit_values
+from .image import DEFAULT_MAX_PIXELS, checked_pil, open_picture, unit_values
 
 MaskInput = str | os.PathLike | Image.Image | np.ndarray | Tensor
 
 
 def _from_pil(image: Image.Image, what: str) -> np.ndarray:
-    if image.mode in ("RGB", "RGBA"):
+    if image.mode in ("RGB", "RGBA", "P", "PA"):
         rgb = np.asarray(image.convert("RGB"), dtype=np.int16)
         if (np.abs(rgb - rgb[..., :1]) > 1).any():
             raise ImageError(
-                f"{what} has colours; a mask is greyscale (white = this style, black = not)",
-                hint="save it as a greyscale picture",
+                f"{what} has colours; a mask must be greyscale (white = this style, black = not)",
+                hint="save it in greys only (mode L)",
             )
         return rgb[..., 0].astype(np.uint8)
     if image.mode in ("L", "1", "LA", "I", "F") or image.mode.startswith("I;16"):
@@ -49,19 +49,16 @@ def _from_array(array: np.ndarray, what: str) -> np.ndarray:
     return unit_values(array, what)
 
 
-def load_mask(source: MaskInput, what: str, size: tuple[int, int]) -> Tensor:
-    """``source`` as a ``(1, 1, H, W)`` float32 map in [0, 1], checked to be ``size`` (width, height)."""
+def load_mask(source: MaskInput, what: str, size: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Tensor:
+    """``source`` as a ``(1, 1, H, W)`` float32 map in [0, 1], checked to be ``size`` (width, height).
+    A path is read as every picture is (:func:`style_core.image.open_picture`: a regular file,
+    at most ``max_pixels``)."""
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise ImageError(f"{what} '{path}': no such file")
-        try:
-            with Image.open(path) as image:
-                values = _from_array(_from_pil(image, f"{what} '{path}'"), f"{what} '{path}'")
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise ImageError(f"{what} '{path}': not a picture that can be read ({exc})", hint="save it as PNG") from exc
+        named = f"{what} '{source}'"
+        with open_picture(Path(source), named, max_pixels) as image:
+            values = _from_array(_from_pil(image, named), named)
     elif isinstance(source, Image.Image):
-        values = _from_array(_from_pil(source, what), what)
+        values = _from_array(_from_pil(checked_pil(source, what, max_pixels), what), what)
     elif isinstance(source, np.ndarray):
         values = _from_array(source, what)
     elif isinstance(source, Tensor):
@@ -78,10 +75,13 @@ def load_mask(source: MaskInput, what: str, size: tuple[int, int]) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32))[None, None]
 
 
-def load_masks(sources: Sequence[MaskInput], what: str, sizes: Sequence[tuple[int, int]]) -> list[Tensor]:
+def load_masks(
+    sources: Sequence[MaskInput], what: str, sizes: Sequence[tuple[int, int]], *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> list[Tensor]:
     """One mask per picture of ``sizes``; ``what`` names them ("mask" → "mask 1", "mask 2", ...)."""
     if len(sources) != len(sizes):
         raise ImageError(f"{len(sources)} {what}s for {len(sizes)} style images; give one per style image, in order")
     return [
-        load_mask(source, f"{what} {i + 1}", size) for i, (source, size) in enumerate(zip(sources, sizes, strict=True))
+        load_mask(source, f"{what} {i + 1}", size, max_pixels=max_pixels)
+        for i, (source, size) in enumerate(zip(sources, sizes, strict=True))
     ]

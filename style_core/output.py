@@ -7,12 +7,15 @@ Pillow cannot write 16-bit RGB, so those two formats are written here directly.
 Every file is written to a temporary name in the same folder and renamed over the target
 when complete (:func:`replacing`): a write that fails part-way (a full disk) leaves what
 was there before untouched. :func:`check_output` refuses, before any work, a target that
-can't be written.
+can't be written: it creates a temporary file there (:func:`check_writable`), so a folder
+that only looks writable (``/proc``, a read-only mount) is found out before the run, and
+the hint follows the reason the system gave (:func:`hint_for`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import secrets
@@ -26,8 +29,8 @@ import torch
 from PIL import Image, PngImagePlugin
 from torch import Tensor
 
-from .errors import OutputError
-from .image import resize, to_pil
+from .errors import ImageError, OutputError
+from .image import DEFAULT_MAX_PIXELS, open_picture, resize, to_pil
 
 RECIPE_KEY = "style_core"
 FORMATS_8 = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff"}
@@ -36,11 +39,58 @@ FORMATS_16 = {".png", ".tif", ".tiff"}
 PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
 
 
+#: The way out for each reason a file can't be written (``errno``); others get the generic one.
+_ERRNO_HINTS = {
+    errno.ENOSPC: "free some space on that disk, or choose another folder",
+    errno.EDQUOT: "free some space (your disk quota is full), or choose another folder",
+    errno.EROFS: "that folder is on a read-only file system: choose another folder",
+    errno.EACCES: "you may not write there: choose another folder, or change its permissions",
+    errno.EPERM: "you may not write there: choose another folder, or change its permissions",
+    errno.ENOENT: "that folder can't hold files (a system folder such as /proc?): choose another folder",
+    errno.ENOTDIR: "part of that path is a file, not a folder: choose another folder",
+    errno.ENAMETOOLONG: "the name is too long: choose a shorter one",
+    errno.EFBIG: "the file is too large for that disk or for your limits (ulimit -f): choose a smaller size",
+}
+
+
+def hint_for(error: OSError) -> str:
+    """The way out of an :class:`OSError` met while writing, by its ``errno``."""
+    return _ERRNO_HINTS.get(error.errno, "choose another folder")
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """:class:`OutputError` unless a file can be created in ``folder``: a temporary one is
+    created and removed, which finds out what a permission check can't (``/proc``, a
+    read-only mount, a full quota)."""
+    probe = folder / f".style-core-check-{secrets.token_hex(4)}.part"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        raise OutputError(f"{what}: can't write into '{folder}' ({exc.strerror or exc})", hint=hint_for(exc)) from exc
+    with contextlib.suppress(OSError):
+        probe.unlink()
+
+
+def output_folder(folder: str | os.PathLike, what: str) -> Path:
+    """``folder`` created if need be (with its parents) and checked to take files; else
+    :class:`OutputError` saying why, with the way out."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{what} '{folder}' is a file, not a folder", hint="give a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{what} '{folder}' can't be created ({exc.strerror or exc})", hint=hint_for(exc)) from exc
+    check_writable(folder, f"{what} '{folder}'")
+    return folder
+
+
 def check_output(path: str | Path, *, bit_depth: int = 8, inputs: Sequence[object] = ()) -> Path:
     """``path`` if a result can be written there; else :class:`OutputError` saying why and what to do.
 
     Checks the type (by suffix, for the bit depth), that it is not a folder, that its folder
-    exists and is writable, and that it is none of ``inputs`` (paths among them).
+    exists and takes a new file (:func:`check_writable`), and that it is none of ``inputs``
+    (paths among them).
     """
     path = Path(path)
     allowed = FORMATS_16 if bit_depth == 16 else FORMATS_8
@@ -54,8 +104,7 @@ def check_output(path: str | Path, *, bit_depth: int = 8, inputs: Sequence[objec
     folder = path.parent
     if not folder.is_dir():
         raise OutputError(f"output '{path}': the folder '{folder}' does not exist", hint="create it first")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"output '{path}': the folder '{folder}' is not writable", hint="choose another folder")
+    check_writable(folder, f"output '{path}'")
     for item in inputs:
         if isinstance(item, (str, os.PathLike)) and path.exists() and Path(item).exists() and path.samefile(item):
             raise OutputError(f"output '{path}' is one of the input images", hint="choose another name")
@@ -65,20 +114,26 @@ def check_output(path: str | Path, *, bit_depth: int = 8, inputs: Sequence[objec
 @contextlib.contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """A fresh temporary path beside ``path``, renamed onto it when the block succeeds and
-    removed when it fails; an :class:`OSError` becomes an :class:`OutputError`."""
+    removed when it fails; an :class:`OSError` becomes an :class:`OutputError` whose hint
+    follows its reason (:func:`hint_for`)."""
     path = Path(path)
+    if "\0" in str(path):  # the system refuses such a name with a ValueError
+        raise OutputError(f"can't write {str(path)!r}: the name holds a NUL character", hint="choose another name")
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
     try:
         os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
         yield temporary
         os.replace(temporary, path)
     except OSError as exc:
-        raise OutputError(
-            f"can't write '{path}': {exc.strerror or exc}", hint="free some space or choose another folder"
-        ) from exc
+        raise OutputError(f"can't write '{path}': {exc.strerror or exc}", hint=hint_for(exc)) from exc
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
+
+
+def _is_planes(planes: object, channels: int) -> bool:
+    """Whether ``planes`` is a (1, ``channels``, H, W) tensor."""
+    return isinstance(planes, Tensor) and planes.ndim == 4 and tuple(planes.shape[:2]) == (1, channels)
 
 
 def _planes(rgb: Tensor, alpha: Tensor | None) -> Tensor:
@@ -159,6 +214,13 @@ def save_image(
     """
     if bit_depth not in (8, 16):
         raise OutputError(f"bit depth must be 8 or 16; got {bit_depth!r}")
+    for name, planes, channels in (("rgb", rgb, 3), ("alpha", alpha, 1)):
+        if not (planes is None and name == "alpha") and not _is_planes(planes, channels):
+            shape = tuple(planes.shape) if hasattr(planes, "shape") else type(planes).__name__
+            raise ImageError(
+                f"{name} must be a (1, {channels}, H, W) tensor; got {shape}",
+                hint="pass the result's .rgb and .alpha, or save a Result with result.save(path)",
+            )
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (FORMATS_16 if bit_depth == 16 else FORMATS_8):
@@ -199,6 +261,25 @@ def _save_8bit(image: Image.Image, path: Path, suffix: str, text: str) -> None:
 
 
 def read_recipe(path: str | Path) -> dict:
-    """The recipe stored in a PNG written by :func:`save_image` (empty if there is none)."""
-    with Image.open(path) as image:
-        return json.loads(image.text.get(RECIPE_KEY, "{}")) if hasattr(image, "text") else {}
+    """The recipe stored in a PNG written by :func:`save_image` (empty if there is none).
+
+    Raises :class:`~style_core.errors.ImageError` for a file that is missing or no picture,
+    and for a recipe that is not a JSON object (damaged, or written by something else)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ImageError(f"read_recipe: can't read a {type(path).__name__}", hint="pass the path of a result")
+    what = f"picture '{path}'"
+    with open_picture(Path(path), what, DEFAULT_MAX_PIXELS) as image:
+        text = image.text.get(RECIPE_KEY) if hasattr(image, "text") else None
+    if text is None:
+        return {}
+    try:
+        recipe = json.loads(text)
+    except ValueError as exc:
+        raise ImageError(
+            f"{what}: its recipe is not valid JSON ({exc})", hint="it was damaged or written by another program"
+        ) from exc
+    if not isinstance(recipe, dict):
+        raise ImageError(
+            f"{what}: its recipe is a {type(recipe).__name__}, not a recipe", hint="it was written by another program"
+        )
+    return recipe

@@ -32,8 +32,10 @@ def record(event: Any, **extra: Any) -> dict[str, Any]:
 
 
 def encode(data: dict[str, Any]) -> str:
-    """One JSON line (no newline inside) for a record; floats rounded to 4 significant places."""
-    return json.dumps(_rounded(data), separators=(",", ":"), ensure_ascii=False)
+    """One JSON line (no newline inside) for a record; floats rounded to 4 significant places.
+    Plain ASCII (other characters as ``\\uXXXX``), so that it can be written to any stream,
+    one whose encoding is not UTF-8 too."""
+    return json.dumps(_rounded(data), separators=(",", ":"), ensure_ascii=True)
 
 
 def decode(line: str | bytes) -> dict[str, Any] | None:

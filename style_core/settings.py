@@ -55,6 +55,8 @@ class Spec:
         per_style: one value per style image (``style_blend``).
         zero: what 0 means, when it means something special ("the photo's own size"), for
             doors to show beside the control.
+        auto: what None (the automatic choice) picks, for doors to show as the default of an
+            ``optional`` setting ("the best available").
     """
 
     name: str
@@ -71,6 +73,7 @@ class Spec:
     ui: bool = True
     per_style: bool = False
     zero: str | None = None
+    auto: str | None = None
 
     def check(self, value: Any) -> Any:
         """``value`` normalised to this setting's type; :class:`InvalidSettingError` if it is not allowed."""
@@ -110,7 +113,7 @@ class Settings:
     """How to stylize: every setting with its default. See :data:`SCHEMA` for ranges and help."""
 
     size: int = setting(
-        "int", 512, "Output size", "Long side of the result in pixels",
+        "int", 512, "Output size", "Long side of the result in pixels (refused where the short side would be under 16)",
         tier="basic", minimum=0, maximum=8192, step=32, zero="the photo's own size",
     )  # fmt: skip
     quality: str = setting(
@@ -135,7 +138,7 @@ class Settings:
     )  # fmt: skip
     style_blend: tuple[float, ...] | None = setting(
         "floats", None, "Style weight", "How much each painting counts when several are blended",
-        tier="basic", minimum=0.0, maximum=10.0, step=0.1, optional=True, per_style=True,
+        tier="basic", minimum=0.0, maximum=10.0, step=0.1, optional=True, per_style=True, auto="equal weights",
     )  # fmt: skip
     style_loss: str = setting(
         "choice", "gram", "Style measure", "How the painting's look is measured: Gram matrices, Gaussians or sliced",
@@ -170,8 +173,8 @@ class Settings:
         "VGG-19 layers whose statistics carry the painting's look", choices={name: name for name in RELU_LAYERS},
     )  # fmt: skip
     style_layer_weights: tuple[float, ...] | None = setting(
-        "floats", None, "Style layer weights", "One weight per style layer (default: relu2_1 and relu4_1 count double)",
-        minimum=0.0, maximum=1000.0, optional=True, ui=False,
+        "floats", None, "Style layer weights", "One weight per style layer",
+        minimum=0.0, maximum=1000.0, optional=True, ui=False, auto="relu2_1 and relu4_1 2, relu5_1 0.2, the others 1",
     )  # fmt: skip
     pooling: str = setting(
         "choice", "max", "Pooling", "VGG-19's pooling: max (crisper) or average (smoother)",
@@ -194,15 +197,15 @@ class Settings:
         minimum=0, maximum=10_000, step=1, ui=False, zero="only at each stage's end",
     )  # fmt: skip
     device: str | None = setting(
-        "text", None, "Device", "cuda, cuda:N, mps or cpu; none picks the best available", optional=True, ui=False,
+        "text", None, "Device", "cuda, cuda:N, mps or cpu", optional=True, ui=False, auto="the best available",
     )  # fmt: skip
     precision: str = setting(
         "choice", "auto", "Precision", "The network's arithmetic: bf16 is faster where the processor has it",
         choices={"auto": "Measured: bf16 where it is faster", "fp32": "float32", "bf16": "bfloat16"}, ui=False,
     )  # fmt: skip
     weights: str | None = setting(
-        "text", None, "Weights", "auto, hub, offline or a weights file (default: $STYLE_CORE_WEIGHTS or auto)",
-        optional=True, ui=False,
+        "text", None, "Weights", "auto, hub, offline or a weights file",
+        optional=True, ui=False, auto="$STYLE_CORE_WEIGHTS, else auto",
     )  # fmt: skip
 
     def __post_init__(self) -> None:
@@ -221,8 +224,17 @@ class Settings:
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Settings:
         """Settings from keyword options, naming an unknown one and the closest known name."""
+        if not isinstance(options, Mapping):
+            example = "{'size': 512}"
+            raise InvalidSettingError(
+                f"settings must be a Settings or a mapping of setting names to values; got a {type(options).__name__} "
+                f"({options!r:.60})",
+                hint=f"pass a dict such as {example}, or Settings(size=512)",
+            )
         known = {spec.name for spec in SCHEMA}
         for name in options:
+            if not isinstance(name, str):
+                raise InvalidSettingError(f"setting names are text; got {name!r}")
             if name not in known:
                 close = difflib.get_close_matches(name, sorted(known), n=1)
                 also = f"; did you mean {close[0]!r}?" if close else f"; the settings are: {', '.join(sorted(known))}"

@@ -592,7 +592,7 @@ def _painted_layer(size: tuple[int, int], stripes: dict[int, tuple[int, int]]) -
 
 
 def test_regions_painted_in_two_colours_are_two_masks_at_the_photos_size(served, halves):
-    value = editor_value(halves["photo"])
+    value = editor_value(halves["photo"], TEST_LIMITS.max_pixels)
     width, height = value["background"].size
     assert max(width, height) == EDITOR_SIDE and (width, height) == (768, 576)
     value["layers"] = [_painted_layer((width, height), {1: (0, width // 2), 2: (width // 2, width)})]
@@ -625,7 +625,7 @@ def test_regions_painted_in_two_colours_are_two_masks_at_the_photos_size(served,
     ids=["painting-without-region", "region-without-painting", "painted-and-uploaded"],
 )
 def test_painted_regions_that_dont_fit_get_one_line(served, halves, stripes, extra, message):
-    value = editor_value(halves["photo"])
+    value = editor_value(halves["photo"], TEST_LIMITS.max_pixels)
     value["layers"] = [_painted_layer(value["background"].size, stripes)]
     masks = {name: halves[key] for name, key in extra.items()}
     job = _handler(RecordingEngine())(halves["photo"], halves["warm"], halves["cold"], regions=value, **masks)
@@ -634,7 +634,9 @@ def test_painted_regions_that_dont_fit_get_one_line(served, halves, stripes, ext
 
 def test_nothing_painted_is_a_run_without_regions(served, halves):
     engine = RecordingEngine()
-    job = _handler(engine)(halves["photo"], halves["warm"], size=0, steps=1, regions=editor_value(halves["photo"]))
+    job = _handler(engine)(
+        halves["photo"], halves["warm"], size=0, steps=1, regions=editor_value(halves["photo"], TEST_LIMITS.max_pixels)
+    )
     list(job)
     assert engine.runs[-1].options["masks"] is None and engine.runs[-1].options["style_blend"] == (1.0,)
 
@@ -654,7 +656,7 @@ def test_the_regions_come_painted_through_the_api_too(client, served, halves, tm
     layer = tmp_path / "layer.png"
     _painted_layer((768, 576), {1: (0, 384)}).save(layer)
     background = tmp_path / "background.png"
-    editor_value(halves["photo"])["background"].save(background)
+    editor_value(halves["photo"], TEST_LIMITS.max_pixels)["background"].save(background)
     regions = {"background": handle_file(str(background)), "layers": [handle_file(str(layer))], "composite": None}
     _, png, _ = client.predict(
         content=handle_file(halves["photo"]),

@@ -10,6 +10,7 @@ A few real tiny runs (64 px, one step) on random small images with odd shapes.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -19,9 +20,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from style_core.engine.device import resolve_device
-from style_core.errors import StyleCoreError
+from style_core.errors import ImageError, InvalidSettingError, StyleCoreError
 from style_core.events import Finished
-from style_core.image import FLOAT_SLACK, MIN_SIDE, load_image
+from style_core.image import FLOAT_SLACK, MIN_SIDE, load_image, output_size, size_for_long_side
 from style_core.job import Job
 from style_core.settings import RELU_LAYERS, SCHEMA, Settings, Spec
 
@@ -336,14 +337,58 @@ ODD_SHAPES = ((20, 90), (300, 20), (16, 16), (17, 63), (64, 16), (16, 400), (41,
     st.sampled_from([{}, {"style_scale": 0.1}, {"style_scale": 4.0}, {"preserve_colors": "luminance"}]),
 )
 def test_tiny_real_runs_on_odd_shapes_finish(content_shape, style_shape, seed, extra):
+    """At 64 px, or, where 64 px would leave a side under MIN_SIDE, at the size the refusal names."""
     rng = np.random.default_rng(seed)
     content = rng.integers(0, 256, (*content_shape, 3)).astype(np.uint8)
     style = rng.integers(0, 256, (*style_shape, 3)).astype(np.uint8)
-    job = Job(content, style, {"size": 64, "steps": 1, "seed": seed % 2**31} | extra)
+    settings = {"size": 64, "steps": 1, "seed": seed % 2**31} | extra
+    height, width = content_shape
+    try:
+        job = Job(content, style, settings)
+    except ImageError as refused:
+        assert min(size_for_long_side(width, height, 64)) < MIN_SIDE
+        settings["size"] = int(re.search(r"choose a size of (\d+) or more", str(refused)).group(1))
+        job = Job(content, style, settings)
     finished = [event for event in job.run() if isinstance(event, Finished)]
     assert len(finished) == 1
     result = finished[0].result
-    height, width = content_shape
-    assert result.size == (job.plan.width, job.plan.height) and max(result.size) == 64
+    assert result.size == (job.plan.width, job.plan.height) and max(result.size) == settings["size"]
+    assert min(result.size) >= MIN_SIDE
     assert abs(result.size[0] / result.size[1] - width / height) < 0.5 * width / height + 0.1
     assert torch.isfinite(result.rgb).all() and 0 <= result.rgb.min() <= result.rgb.max() <= 1
+
+
+@QUICK
+@given(st.integers(MIN_SIDE, 20_000), st.integers(MIN_SIDE, 20_000), st.integers(0, 8192))
+def test_an_output_keeps_the_minimum_side_or_names_the_smallest_size_that_does(width, height, size):
+    """Issue 16: 9000x100 at 64 px was painted as 64x1. An output has the inputs' minimum side:
+    the size is kept, or refused in one line naming the smallest size that keeps it."""
+    try:
+        out = output_size(width, height, size)
+    except ImageError as refused:
+        assert_one_line(refused)
+        assert min(size_for_long_side(width, height, size or max(width, height))) < MIN_SIDE
+        smallest = int(re.search(r"choose a size of (\d+) or more", str(refused)).group(1))
+        assert min(size_for_long_side(width, height, smallest)) >= MIN_SIDE
+        assert min(size_for_long_side(width, height, smallest - 1)) < MIN_SIDE
+        return
+    assert out == size_for_long_side(width, height, size or max(width, height)) and min(out) >= MIN_SIDE
+
+
+@QUICK
+@given(st.one_of(JUNK.filter(lambda value: value is not None and not isinstance(value, dict)), st.text(max_size=20)))
+def test_settings_that_are_no_mapping_are_refused_in_one_line(value):
+    """``Job(settings=5)`` or ``"size=64"``: one line saying what settings are, not a TypeError."""
+    with pytest.raises(InvalidSettingError, match="settings must be a Settings or a mapping") as caught:
+        Settings.from_options(value)
+    assert_one_line(caught.value)
+
+
+@QUICK
+@given(st.lists(st.sampled_from(["a.png", "b.png"]), max_size=4), st.sampled_from([list, tuple, iter]))
+def test_style_masks_as_any_iterable_are_counted_as_given(names, kind):
+    """A generator or a tuple of masks is read as the list it yields; a string is one mask."""
+    from style_core.job import as_list
+
+    assert as_list(kind(names), "style_masks") == names
+    assert as_list("m.png", "style_masks") == ["m.png"]

@@ -43,6 +43,8 @@ def collect_inputs(inputs: Sequence[str | os.PathLike], out_dir: Path, result_ty
     ``out_dir``. Results already in ``out_dir`` are never taken as inputs. Raises
     :class:`ImageError` for an input that names nothing and :class:`UsageError` when two
     pictures would be written to the same result."""
+    from ..image import regular_file  # here: `style-core batch --help` needs no torch
+
     out_root = out_dir.resolve()
     items: dict[Path, BatchItem] = {}
     taken: dict[Path, Path] = {}
@@ -59,6 +61,7 @@ def collect_inputs(inputs: Sequence[str | os.PathLike], out_dir: Path, result_ty
             if not found:
                 raise ImageError(f"input folder '{given}' holds no pictures ({', '.join(sorted(IMAGE_SUFFIXES))})")
         elif path.exists():
+            regular_file(path, f"input '{given}'")  # not a device or a pipe, not empty, not too big
             root, found = path.parent, [path]
         else:
             raise ImageError(f"input '{given}': no such file or folder")

@@ -7,13 +7,15 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import protocol
 from ..cluster import Worker
 from ..errors import ImageError, StyleCoreError, UsageError
+from ..image import read_file
+from ..output import output_folder
 from ..settings import Settings
 from .events import BatchDone, BatchEvent, ImageDone, ImageFailed, ImageProgress, ImageSkipped
 from .inputs import RESULT_TYPES, collect_inputs
@@ -124,6 +126,17 @@ class BatchJob:
         from ..job import load_styles
 
         max_pixels = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+        if isinstance(inputs, (str, os.PathLike)):  # one picture, folder or glob
+            inputs = [inputs]
+        if not isinstance(inputs, Iterable) or isinstance(inputs, (bytes, Mapping)):
+            raise UsageError(f"inputs must be paths, folders or globs; got a {type(inputs).__name__}")
+        inputs = list(inputs)
+        if not inputs:
+            raise UsageError("no inputs given", hint="give the pictures, folders or globs to paint")
+        if not isinstance(out_dir, (str, os.PathLike)):
+            raise UsageError(
+                f"out_dir must be a folder's path; got {out_dir!r:.60}", hint="pass the folder for the results"
+            )
         if result_type not in RESULT_TYPES or bit_depth not in RESULT_TYPES[result_type]:
             allowed = ", ".join(f"{t} ({'/'.join(map(str, d))} bit)" for t, d in RESULT_TYPES.items())
             raise UsageError(f"results can't be {bit_depth}-bit {result_type}", hint=f"choose one of {allowed}")
@@ -136,9 +149,7 @@ class BatchJob:
         if not self.items:
             raise ImageError("no pictures to paint: every input is inside the output folder")
         self.placement = Placement.checked(ray, workers, cpus_per_worker)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(self.out_dir, os.W_OK | os.X_OK):
-            raise UsageError(f"output folder '{self.out_dir}' is not writable", hint="choose another folder")
+        output_folder(self.out_dir, "output folder")
         self.resume, self.bit_depth, self.max_pixels = resume, bit_depth, max_pixels
 
     def run(self) -> Iterator[BatchEvent]:
@@ -163,7 +174,7 @@ class BatchJob:
 
     def _save(self, index: int, result: Any, steps: int, seconds: float, counts: Mapping[str, int], started: float):
         item = self.items[index - 1]
-        item.output.parent.mkdir(parents=True, exist_ok=True)
+        output_folder(item.output.parent, "output folder")
         result.save(item.output, bit_depth=self.bit_depth)
         width, height = result.size
         fraction = (sum(counts.values()) + 1) / len(self.items)
@@ -186,7 +197,7 @@ class BatchJob:
             item = self.items[index - 1]
             begun = time.perf_counter()
             try:
-                data = item.source.read_bytes()
+                data = read_file(item.source, f"image '{item.source}'")
                 for event in worker.stylize(str(item.source), data):
                     if isinstance(event, Finished):
                         seconds = time.perf_counter() - begun
@@ -197,9 +208,6 @@ class BatchJob:
                             index, total, str(item.source), event.step, event.total_steps, fraction,
                             _since(started), event.eta,
                         )  # fmt: skip
-            except OSError as exc:
-                error = ImageError(f"image '{item.source}': can't be read ({exc.strerror or exc})")
-                yield self._failed(index, protocol.error_record(error), counts, started)
             except StyleCoreError as exc:
                 yield self._failed(index, protocol.error_record(exc), counts, started)
             except Exception as exc:  # a bug: its traceback in the log, and the batch goes on
@@ -214,10 +222,9 @@ class BatchJob:
             for index in todo:
                 item = self.items[index - 1]
                 try:
-                    data = item.source.read_bytes()
-                except OSError as exc:
-                    error = ImageError(f"image '{item.source}': can't be read ({exc.strerror or exc})")
-                    yield self._failed(index, protocol.error_record(error), counts, started)
+                    data = read_file(item.source, f"image '{item.source}'")
+                except ImageError as exc:
+                    yield self._failed(index, protocol.error_record(exc), counts, started)
                     continue
                 rows.append({"index": index, "name": str(item.source), "data": data})
             if not rows:

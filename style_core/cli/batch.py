@@ -10,7 +10,7 @@ from .. import protocol
 from ..batch.events import ImageFailed, describe
 from ..batch.inputs import RESULT_TYPES
 from .console import EXIT_CANCELLED, EXIT_SOME_FAILED, EXIT_USER_ERROR, Reporter, run_command
-from .options import Parser, add_ray_options, add_setting_options, settings_from_args
+from .options import Parser, add_ray_options, add_setting_options, check_swallowed, settings_from_args
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"Exit status: 0 all made, {EXIT_SOME_FAILED} some pictures failed (the others are written), "
         f"{EXIT_USER_ERROR} bad input, {EXIT_CANCELLED} cancelled.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="pictures, folders or globs")
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="pictures, folders or globs")
     parser.add_argument("--style", dest="styles", nargs="+", required=True, metavar="S", help="style images")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR", help="folder for the results")
     parser.add_argument("--resume", action="store_true", help="skip pictures whose result is in OUTDIR already")
@@ -39,9 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     reporter = Reporter("--json" in argv, describe, frozenset({"failed", "batch-done"}))
 
     def body() -> int:
+        args = build_parser().parse_args(argv)
+        check_swallowed(args.inputs, args.styles, "INPUT", "style-core batch", args.styles[-1])
         from ..batch.job import stylize_batch
 
-        args = build_parser().parse_args(argv)
         events = stylize_batch(
             args.inputs, args.styles, args.output, resume=args.resume, result_type=args.result_type,
             bit_depth=args.bit_depth, ray=args.ray, workers=args.workers, cpus_per_worker=args.cpus_per_worker,

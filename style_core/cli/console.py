@@ -3,15 +3,22 @@
 With ``--json``, every record goes to stdout as one JSON line (:mod:`style_core.protocol`)
 and every failure, a bad option included, ends the stream with an error record; otherwise a
 progress bar and one-line messages go to stderr. Exit statuses: 0 done, 2 a problem with the
-input (one line says which), 3 some items of a batch failed, 130 cancelled, 1 a bug.
+input (one line says which), 3 some items of a batch failed, 1 a bug; stopped, 128 + the
+signal's number: 130 for Ctrl-C (SIGINT), 143 for SIGTERM (a server or a batch system stopping
+the work), 129 for SIGHUP (a closed terminal), each ending like Ctrl-C, with a ``Cancelled``
+record or line; 141 (as SIGPIPE) when the reader of stdout went away, with a line on stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import protocol
@@ -20,7 +27,46 @@ from ..errors import StyleCoreError
 EXIT_BUG = 1
 EXIT_USER_ERROR = 2
 EXIT_SOME_FAILED = 3
-EXIT_CANCELLED = 130
+EXIT_CANCELLED = 128 + signal.SIGINT
+#: The status of a command whose stdout was closed by its reader (``style-core --json | head``),
+#: as if SIGPIPE had stopped it.
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+#: Signals that stop a command as Ctrl-C does.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal, raised wherever the command is, as Ctrl-C raises KeyboardInterrupt (so no
+    ``except Exception`` on the way swallows it); ``signum`` is its number."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise :class:`Stopped` inside the block (in the main thread; elsewhere
+    signals can't be caught); the handlers before are restored after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {number: signal.signal(number, _stop) for number in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def exit_status(interrupt: KeyboardInterrupt) -> int:
+    """128 + the number of the signal that stopped the command (SIGINT for Ctrl-C)."""
+    return 128 + getattr(interrupt, "signum", signal.SIGINT)
+
 
 Describe = Callable[[dict[str, Any]], str]
 
@@ -76,6 +122,8 @@ class Reporter:
         """The error record on stdout (JSON mode) and its line on stderr."""
         self.close()
         data = protocol.error_record(error)
+        if isinstance(error, Stopped):
+            data["message"] = f"cancelled by {signal.Signals(error.signum).name}"
         if self.as_json:
             print(protocol.encode(data), flush=True)
         print(f"style-core: error: {protocol.describe(data)}", file=sys.stderr)
@@ -85,11 +133,30 @@ def run_command(reporter: Reporter, body: Callable[[], int]) -> int:
     """Run a command's ``body`` (which returns its exit status); every failure ends as an error
     record and line, with its exit status."""
     logging.basicConfig(level=logging.WARNING, format="style-core: %(message)s")
+    with stop_signals():
+        return _run(reporter, body)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush of the closed pipe fails
+    no more (Python's advice for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _run(reporter: Reporter, body: Callable[[], int]) -> int:
     try:
         return body()
-    except KeyboardInterrupt as exc:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or a stop signal (Stopped)
         reporter.error(exc)
-        return EXIT_CANCELLED
+        return exit_status(exc)
+    except BrokenPipeError:  # whoever read stdout went away: nobody is left to read a record
+        _drop_stdout()
+        with contextlib.suppress(OSError):
+            print("style-core: error: stopped: the reader of the output went away (a closed pipe)", file=sys.stderr)
+        return EXIT_BROKEN_PIPE
     except StyleCoreError as exc:
         reporter.error(exc)
         return EXIT_USER_ERROR

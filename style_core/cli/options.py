@@ -48,9 +48,10 @@ def option_name(spec: Spec) -> str:
     return "--" + spec.name.replace("_", "-")
 
 
-def _shown(default: Any) -> str:
+def _shown(spec: Spec) -> str:
+    default = spec.default
     if default is None:
-        return "auto"
+        return spec.auto or "auto"
     if isinstance(default, tuple):
         return " ".join(map(str, default))
     return format_number(default) if isinstance(default, (int, float)) else str(default)
@@ -60,8 +61,8 @@ def add_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, spec: 
     """The option for one spec; ``default`` is what argparse fills in when it is not given."""
     help_text = spec.explained
     if spec.kind == "choice":
-        help_text += ": " + "; ".join(f"{value} = {label}" for value, label in spec.choices.items())
-    options: dict[str, Any] = {"default": default, "help": f"{help_text} (default: {_shown(spec.default)})"}
+        help_text += ": " + "; ".join(_choice(value, label) for value, label in spec.choices.items())
+    options: dict[str, Any] = {"default": default, "help": f"{help_text} (default: {_shown(spec)})"}
     if spec.kind in ("int", "float"):
         span = f"{format_number(spec.minimum)}-{format_number(spec.maximum)}"
         options |= {"type": number_type(spec), "metavar": span}
@@ -72,6 +73,14 @@ def add_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, spec: 
     elif spec.kind == "floats":
         options |= {"type": number_type(spec.narrowed(kind="float")), "nargs": "+", "metavar": "W"}
     parser.add_argument(option_name(spec), dest=spec.name, **options)
+
+
+def _choice(value: str, label: str) -> str:
+    """``avg = Average``; where the label begins with the value, the value and the rest of the
+    label (``max`` for Max, ``draft (fast)`` for Draft (fast)): no word said twice."""
+    if label.lower().replace("-", "").startswith(value.lower()):
+        return value + label[len(value) + label[: len(value) + 1].count("-") :]
+    return f"{value} = {label}"
 
 
 def add_setting_options(parser: argparse.ArgumentParser) -> None:
@@ -89,8 +98,9 @@ def settings_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {spec.name: getattr(args, spec.name) for spec in SCHEMA if getattr(args, spec.name) is not None}
 
 
-def add_ray_options(parser: argparse.ArgumentParser) -> None:
-    """``--ray [ADDRESS]``, ``--workers``, ``--cpus-per-worker``: shared by batch and video."""
+def add_ray_options(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """``--ray [ADDRESS]``, ``--workers``, ``--cpus-per-worker``: shared by batch and video; returns
+    the group, for a command's own Ray options."""
     group = parser.add_argument_group("Ray (pip install 'style-core[ray]')")
     group.add_argument(
         "--ray", nargs="?", const="local", metavar="ADDRESS",
@@ -103,6 +113,22 @@ def add_ray_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--cpus-per-worker", type=positive, default=1, metavar="N", help="CPUs per worker without GPUs (default: 1)"
     )
+    return group
+
+
+def check_swallowed(given: list[str], styles: list[str], what: str, command: str, example: str) -> None:
+    """A one-line :class:`UsageError` when no ``what`` was given: if ``--style`` took more than
+    one name, the ``what`` was probably among them (``--style`` takes every name after it), and
+    the hint shows ``command`` written both ways that work, with ``example`` as the ``what``."""
+    if given:
+        return
+    if len(styles) > 1:
+        raise UsageError(
+            f"no {what}: --style took every name after it ({' '.join(styles)})",
+            hint=f"put the {what} first ({command} {example} --style {styles[0]} -o OUT), or last after -- "
+            f"({command} --style {styles[0]} -o OUT -- {example})",
+        )
+    raise UsageError(f"no {what} given")
 
 
 def positive(text: str) -> int:

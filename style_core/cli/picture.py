@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="style-core",
         description="Paint CONTENT in the style of one or more STYLE images (Gatys et al. 2015). "
         "Other commands: style-core batch ... (many pictures), style-core video ... (a video), "
-        "style-core gimp {install,uninstall,path} (the GIMP plug-in); each takes --help.",
+        "style-core gimp {install,uninstall,path,probe} (the GIMP plug-in); each takes --help.",
     )
     parser.add_argument("content", nargs="?", help="the photo to repaint")
     parser.add_argument("styles", nargs="*", metavar="style", help="one or more style images")
@@ -62,6 +62,13 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     if args.example:
         from ..examples import PAINTINGS, PHOTO, example_folder
 
+        if args.content or args.styles:
+            given = " ".join(filter(None, [args.content, *args.styles]))
+            raise UsageError(
+                f"--example paints the shipped photo and painting; it takes no pictures (got {given})",
+                hint="leave out --example to paint yours, or the pictures to paint the example",
+            )
+
         return example_folder() / PHOTO, [example_folder() / PAINTINGS[0]]
     if not args.content or not args.styles:
         raise UsageError("give a CONTENT image and at least one STYLE image (or --example)")
@@ -71,16 +78,14 @@ def _inputs(args: argparse.Namespace) -> tuple[Any, list[Any]]:
 def _stylize(args: argparse.Namespace, reporter: Reporter) -> None:
     from ..events import Finished
     from ..job import Job
-    from ..output import check_output, save_preview
+    from ..output import check_output, output_folder, save_preview
 
     content, styles = _inputs(args)
     output = check_output(
         args.output, bit_depth=args.bit_depth, inputs=[content, *styles, args.init, *(args.masks or ())]
     )
     if args.save_every is not None:
-        if args.save_every.exists() and not args.save_every.is_dir():
-            raise UsageError(f"--save-every '{args.save_every}' is a file, not a folder", hint="give a folder")
-        args.save_every.mkdir(parents=True, exist_ok=True)
+        output_folder(args.save_every, "--save-every")
     style_masks = None if args.style_masks is None else [None if m == "none" else m for m in args.style_masks]
     job = Job(content, styles, settings_from_args(args), masks=args.masks, style_masks=style_masks, init=args.init)
     for event in job.run():

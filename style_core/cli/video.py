@@ -15,7 +15,15 @@ from ..errors import UsageError
 from ..video.events import describe
 from ..video.options import OVERLAP, TEMPORAL_WEIGHT
 from .console import Reporter, run_command
-from .options import Parser, add_option, add_ray_options, add_setting_options, positive, settings_from_args
+from .options import (
+    Parser,
+    add_option,
+    add_ray_options,
+    add_setting_options,
+    check_swallowed,
+    positive,
+    settings_from_args,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,21 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
         ".webm) with IN's frame rate and audio. Finished frames are kept in OUT.frames/ until the "
         "video is written, so --resume continues a stopped run.",
     )
-    parser.add_argument("video", metavar="IN", help="the video to paint")
+    parser.add_argument("video", nargs="?", metavar="IN", help="the video to paint")
     parser.add_argument("--style", dest="styles", nargs="+", required=True, metavar="S", help="style images")
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the video to write")
     parser.add_argument("--resume", action="store_true", help="continue from the frames in OUT.frames/")
     parser.add_argument("--keep-frames", action="store_true", help="keep OUT.frames/ after writing the video")
     add_option(parser, TEMPORAL_WEIGHT, default=TEMPORAL_WEIGHT.default)
     parser.add_argument("--json", action="store_true", help="print one JSON record per line instead of a bar")
-    add_ray_options(parser)
-    parser.add_argument(
+    ray = add_ray_options(parser)
+    ray.add_argument(
         "--chunk-frames",
         type=positive,
         metavar="N",
         help="frames per chunk on Ray (default: the frames over the workers)",
     )
-    add_option(parser, OVERLAP, default=OVERLAP.default)
+    add_option(ray, OVERLAP, default=OVERLAP.default)
     add_setting_options(parser)
     return parser
 
@@ -52,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def body() -> int:
         args = build_parser().parse_args(argv)
+        check_swallowed([args.video] if args.video else [], args.styles, "IN", "style-core video", args.styles[-1])
         try:
             from ..video.job import stylize_video
         except ImportError as exc:

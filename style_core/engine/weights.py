@@ -16,7 +16,10 @@ Sources (``weights=`` argument, ``--weights`` option or ``STYLE_CORE_WEIGHTS``):
   ``conv1_1.weight``-style names), or MatConvNet's ``imagenet-vgg-verydeep-19.mat``.
 
 Every loader checks what it read (:func:`check_convs`): all 16 convolutions, VGG-19's shapes,
-finite values. A file that fails is refused at load time with one line naming the file, the
+finite values, and what they do (:func:`check_activations`: a fixed probe picture must give
+every layer activations that vary, which refuses an all-zero or otherwise dead file of the
+right shapes). A pickle that names code to run (``os.system``, a class) is refused unread,
+saying so. A file that fails is refused at load time with one line naming the file, the
 problem and the way out, never later as a diverged loss or a shape error inside the network.
 """
 
@@ -27,13 +30,17 @@ import importlib.resources
 import logging
 import os
 import pickle
+import pickletools
 import re
 import socket
+import warnings
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from ..errors import WeightsUnavailableError
@@ -105,6 +112,34 @@ def check_convs(convs: dict[str, tuple[Tensor, Tensor]], source: str) -> None:
                 raise WeightsUnavailableError(
                     f"{source}: {name} {part} holds NaN or infinite values", hint=_DAMAGED_HINT
                 )
+    check_activations(convs, source)
+
+
+#: The side in pixels of the probe picture :func:`check_activations` sends through the network.
+PROBE_SIDE = 64
+
+
+@torch.no_grad()
+def check_activations(convs: dict[str, tuple[Tensor, Tensor]], source: str) -> None:
+    """Raise :class:`WeightsUnavailableError` unless every convolution, after its ReLU, gives
+    activations that vary over a fixed random probe picture (1, 3, 64, 64) in [-1, 1] sent
+    through VGG-19's layers (max pooling between blocks). Zeroed weights give a constant (their
+    bias), a dead layer zeros: either paints nonsense, so the file is refused here."""
+    probe = torch.rand(1, 3, PROBE_SIDE, PROBE_SIDE, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    names = iter(CONV_NAMES)
+    for item in VGG19_CONFIG:
+        if item == "M":
+            probe = F.max_pool2d(probe, 2)
+            continue
+        name = next(names)
+        weight, bias = convs[name]
+        probe = F.relu(F.conv2d(probe, weight, bias, padding=1))
+        if not torch.isfinite(probe).all() or float(probe.std()) <= 0:
+            what = "overflows" if not torch.isfinite(probe).all() else "gives the same value everywhere"
+            raise WeightsUnavailableError(
+                f"{source}: {name} {what} on a test picture: these weights are zeroed or damaged, not a trained VGG-19",
+                hint="use another copy, or --weights auto or offline",
+            )
 
 
 def _first_line(exc: BaseException, limit: int = 200) -> str:
@@ -188,18 +223,53 @@ def load_state_dict_file(path: Path, *, convention: InputConvention = TORCHVISIO
     return from_state_dict(state, convention=convention, source=str(path))
 
 
+#: What a PyTorch pickle of tensors names: torch's own rebuilders, OrderedDict, bytes.
+_TENSOR_PICKLE_NAMES = ("torch.", "collections.OrderedDict", "_codecs.encode")
+
+
+def _named_code(path: Path) -> str | None:
+    """The first callable or class a pickle names beyond those of plain tensors (``posix.system``,
+    ``__main__.Model``), read from its opcodes without unpickling anything; None if there is none
+    or the file can't be read as a pickle."""
+    try:
+        if zipfile.is_zipfile(path):  # torch.save's format: the pickle is data.pkl inside
+            with zipfile.ZipFile(path) as archive:
+                inner = next((n for n in archive.namelist() if n.endswith("data.pkl")), None)
+                data = archive.read(inner) if inner else b""
+        else:
+            data = path.read_bytes()
+        strings: list[str] = []
+        for opcode, argument, _ in pickletools.genops(data):
+            if opcode.name in ("GLOBAL", "INST"):
+                name = str(argument).replace(" ", ".")
+            elif opcode.name == "STACK_GLOBAL":
+                name = ".".join(strings[-2:])
+            else:
+                if isinstance(argument, str):
+                    strings.append(argument)
+                continue
+            if not name.startswith(_TENSOR_PICKLE_NAMES):
+                return name
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError):  # damaged: said by the caller
+        return None
+    return None
+
+
 def _load_pickled_tensors(path: Path):
     """``torch.load(weights_only=True)``: tensors and plain containers only, never arbitrary objects."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickle protocols before refusing them
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "unsupported global" not in str(exc).lower():  # not a pickle at all, or a damaged one
+        code = _named_code(path)
+        if code is None and "unsupported global" not in str(exc).lower():  # not a pickle, or a damaged one
             raise WeightsUnavailableError(f"{path}: not a readable PyTorch file", hint=_DAMAGED_HINT) from exc
         raise WeightsUnavailableError(
-            f"{path}: holds Python objects besides tensors (a pickled model, not a state dict), "
-            "which are not loaded because unpickling them could run any code",
-            hint="save the model's state dict instead (torch.save(model.state_dict(), PATH)) or convert it to "
-            ".safetensors",
+            f"{path}: holds code to run ({code or 'Python objects besides tensors'}), not only weights; "
+            "it was not loaded, since loading it would run that code",
+            hint="use a state dict of tensors (torch.save(model.state_dict(), PATH)) or .safetensors from a source "
+            "you trust, or --weights auto or offline",
         ) from exc
     except Exception as exc:  # torch raises several unrelated types for a file that is no zip or pickle
         raise WeightsUnavailableError(f"{path}: not a readable PyTorch file ({_first_line(exc)})") from exc
@@ -283,7 +353,7 @@ def load_quantized(path: Path) -> VGGWeights:
                 f"{path}: {key} is unreadable ({_first_line(exc)})", hint=_DAMAGED_HINT
             ) from exc
     check_convs(convs, str(path))
-    return VGGWeights(convs, CAFFE, "offline", {"file": str(path)})
+    return VGGWeights(convs, CAFFE, "offline")
 
 
 def load_offline() -> VGGWeights:
@@ -431,9 +501,8 @@ def load_weights(spec: str | os.PathLike | None = None, *, convention: str | Non
             return load_offline()
     path = Path(spec).expanduser()
     if not path.is_file():
-        raise WeightsUnavailableError(
-            f"weights {spec!r}: no such file (expected 'auto', 'hub', 'offline' or a file path)"
-        )
+        problem = "no such file" if not path.exists() else "is a folder" if path.is_dir() else "is not a regular file"
+        raise WeightsUnavailableError(f"weights {spec!r}: {problem} (expected 'auto', 'hub', 'offline' or a file path)")
     if path.suffix == ".mat":
         return load_matconvnet(path)
     if path.suffix in (".safetensors", ".pth", ".pt", ".bin"):

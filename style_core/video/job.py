@@ -23,7 +23,7 @@ import numpy as np
 
 from .._version import __version__
 from ..cluster import Placement
-from ..errors import OutputError, StyleCoreError
+from ..errors import OutputError, StyleCoreError, UsageError
 from ..events import Progress
 from ..image import ImageInput
 from ..job import job_from_keywords, load_styles
@@ -85,6 +85,9 @@ class VideoJob:
         loaded, self.settings = load_styles(styles, settings)
         self.temporal_weight = TEMPORAL_WEIGHT.check(temporal_weight)
         self.styles = [style.rgb for style in loaded]
+        for name, value in (("video", video), ("output", output)):
+            if not isinstance(value, (str, os.PathLike)):
+                raise UsageError(f"{name} must be a file's path; got {value!r:.60}")
         self.video = Path(video)
         self.output = check_video_output(output)
         if self.output.exists() and self.video.exists() and self.output.samefile(self.video):

@@ -26,8 +26,8 @@ import av
 import numpy as np
 
 from ..errors import ImageError, OutputError
-from ..image import MIN_SIDE, size_for_long_side
-from ..output import replacing
+from ..image import DEFAULT_MAX_PIXELS, MIN_SIDE, output_size, regular_file
+from ..output import check_writable, replacing
 
 #: A video file: its path, or its bytes.
 VideoSource = str | os.PathLike | bytes
@@ -73,11 +73,13 @@ class VideoInfo:
 
 
 def _open(source: VideoSource, what: str) -> av.container.InputContainer:
+    """The container of ``source``; ``what`` names it in errors. A path must be a regular file
+    (:func:`~style_core.image.regular_file`: FFmpeg would wait forever on a FIFO)."""
+    if not isinstance(source, bytes):
+        regular_file(Path(source), what, max_bytes=None)
     file = io.BytesIO(source) if isinstance(source, bytes) else os.fspath(source)
     try:
         return av.open(file, "r")
-    except FileNotFoundError as exc:
-        raise ImageError(f"{what} '{source}': no such file") from exc
     except (av.FFmpegError, OSError) as exc:
         raise ImageError(f"{what}: not a video FFmpeg can read ({exc})") from exc
 
@@ -89,9 +91,9 @@ def _is_still_picture(container: av.container.InputContainer) -> bool:
     return name == "image2" or name.endswith("_pipe")
 
 
-def probe(source: VideoSource, what: str = "video") -> VideoInfo:
+def probe(source: VideoSource, what: str = "video", *, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
     """Size, frame rate, frame count and audio codec of a video; :class:`ImageError` if it has no
-    frames or can't be read."""
+    frames, can't be read, or its frames have more than ``max_pixels`` (said before any is decoded)."""
     with _open(source, what) as container:
         if not container.streams.video:
             raise ImageError(f"{what}: the file has no video stream")
@@ -101,6 +103,13 @@ def probe(source: VideoSource, what: str = "video") -> VideoInfo:
                 hint="paint a picture with style-core PICTURE STYLE, many with style-core batch",
             )
         stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if width * height > max_pixels:
+            raise ImageError(
+                f"{what}: frames of {width}x{height} = {width * height:,} pixels are more than the limit of "
+                f"{max_pixels:,}",
+                hint="shrink the video first",
+            )
         stream.thread_type = "AUTO"
         rate = stream.average_rate or stream.guessed_rate or Fraction(25)
         frames = 0
@@ -120,9 +129,11 @@ def probe(source: VideoSource, what: str = "video") -> VideoInfo:
 
 def working_size(width: int, height: int, size: int) -> tuple[int, int]:
     """The frame size stylized and encoded: long side ``size`` (0 keeps the video's), each side
-    rounded down to an even number (H.264 and VP9 in 4:2:0 need even sides)."""
-    width, height = size_for_long_side(width, height, size or max(width, height))
-    return max(MIN_SIDE, width - width % 2), max(MIN_SIDE, height - height % 2)
+    rounded down to an even number (H.264 and VP9 in 4:2:0 need even sides); a size that would
+    leave a side under :data:`~style_core.image.MIN_SIDE` is refused, as for pictures
+    (:func:`~style_core.image.output_size`)."""
+    width, height = output_size(width, height, size, "the video")
+    return width - width % 2, height - height % 2
 
 
 def read_frames(
@@ -212,8 +223,7 @@ def check_video_output(path: str | Path) -> Path:
         raise OutputError(f"output '{path}' is a folder", hint="give a file name such as clip.mp4")
     if not path.parent.is_dir():
         raise OutputError(f"output '{path}': the folder '{path.parent}' does not exist", hint="create it first")
-    if not os.access(path.parent, os.W_OK | os.X_OK):
-        raise OutputError(f"output '{path}': the folder '{path.parent}' is not writable", hint="choose another folder")
+    check_writable(path.parent, f"output '{path}'")
     return path
 
 

@@ -7,7 +7,11 @@
   :func:`~style_core.video.chunks.lead_share`). A lead-in whose chunk never finished its first
   frame is discarded on resume.
 - ``job.json``: what the frames were made from (the video's fingerprint, the styles', every
-  setting); a resume with anything else is refused, naming what changed.
+  setting); a resume with anything else is refused, naming what changed, and so is one whose
+  ``job.json`` is damaged (nothing says what its frames are), saying which folder to delete.
+
+On resume, a frame file that no longer decodes (damaged on disk since) is removed, said in
+one line, and painted again.
 
 Every file is written under a temporary name and renamed, and a frame already on disk is
 never written again, so a frame is either complete or absent.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 import shutil
 from collections.abc import Iterator
@@ -29,6 +34,8 @@ from PIL import Image
 from ..errors import OutputError, UsageError
 from ..output import replacing
 from .chunks import lead_share
+
+log = logging.getLogger(__name__)
 
 _FRAME = re.compile(r"frame-(\d{6,})\.png")
 _LEAD = re.compile(r"lead-(\d{6,})-(\d{6,})\.png")
@@ -85,17 +92,49 @@ class WorkFolder:
                     f"'{self.path}' holds {frames} frames of an earlier run of this output",
                     hint="add --resume to continue it, or delete that folder to start again",
                 )
-            old = json.loads(existing.read_text())
+            old = self._manifest(existing)
             changed = _differences(old, manifest)
             if changed:
                 raise UsageError(
                     f"the frames in '{self.path}' were made differently: {'; '.join(changed)}",
                     hint="run with what you used then, or delete that folder to start again",
                 )
+            self.drop_damaged()
             return
         self.path.mkdir(exist_ok=True)
         with replacing(existing) as temporary:
             temporary.write_text(json.dumps(manifest, indent=1, sort_keys=True))
+
+    def _manifest(self, path: Path) -> dict[str, Any]:
+        """The manifest on disk, or a one-line :class:`UsageError` saying what to delete."""
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(
+                f"'{path}' is damaged ({exc}): what the frames in '{self.path}' were made from is unknown",
+                hint="delete that folder to start again",
+            ) from exc
+        if not isinstance(manifest, dict):
+            raise UsageError(
+                f"'{path}' is damaged (not a job description)", hint=f"delete '{self.path}' to start again"
+            )
+        return manifest
+
+    def drop_damaged(self) -> None:
+        """Remove the frame and lead-in files that don't decode (truncated or damaged on disk):
+        they are painted again."""
+        damaged = []
+        for path in sorted(self.path.iterdir()):
+            if _FRAME.fullmatch(path.name) or _LEAD.fullmatch(path.name):
+                try:
+                    with Image.open(path) as image:
+                        image.load()
+                except (OSError, SyntaxError, ValueError):
+                    path.unlink(missing_ok=True)
+                    damaged.append(path.name)
+        if damaged:
+            names = ", ".join(damaged[:5]) + ("…" if len(damaged) > 5 else "")
+            log.warning("%d damaged frame files in %s (%s) removed: painted again", len(damaged), self.path, names)
 
     def done(self) -> set[int]:
         """The frames whose own file is on disk."""
