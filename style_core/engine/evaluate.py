@@ -84,8 +84,9 @@ class TiledEvaluator:
 
     def gather(self, image: Tensor) -> dict[int, Stats]:
         """Each style term's statistics of the whole picture, merged over its tiles."""
-        with autocast(image.device, self.precision):
-            return measure(self.network, image.detach(), self.tiles, requests=self.requests).statistics
+        return measure(
+            self.network, image.detach(), self.tiles, requests=self.requests, precision=self.precision
+        ).statistics
 
     def residual(self, whole: dict[int, Stats]) -> tuple[Tensor, dict[int, Stats]]:
         """The style term of the whole picture's statistics, and each term's gradient of its

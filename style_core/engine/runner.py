@@ -26,7 +26,7 @@ from .inputs import RunInputs
 from .network import network
 from .objective import CONTENT_FLOOR, Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
-from .precision import autocast, choose
+from .precision import choose
 from .progress import ProgressClock
 from .regions import compose, regions
 from .style_losses import STYLE_LOSSES, blend
@@ -142,16 +142,17 @@ class Runner:
             for name, loss in losses.items()
         }
         content_layers = weights.content_layers
-        side, scale, tiling = max(stage.width, stage.height), settings.style_scale, self.inputs.tiling
-        with autocast(self.device, self.precision):
-            photo = measure(
-                self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers
-            )
-            paintings = []
-            for style, style_mask in zip(self.styles, self.inputs.style_masks, strict=True):
-                mask = None if style_mask is None else style_mask.to(self.device)
-                requested = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
-                paintings.append(measure_style(self.net, style, side, scale, requested, content_layers, tiling))
+        side, precision = max(stage.width, stage.height), self.precision
+        photo = measure(
+            self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers,
+            precision=precision,
+        )  # fmt: skip
+        paintings = []
+        for style, style_mask in zip(self.styles, self.inputs.style_masks, strict=True):
+            mask = None if style_mask is None else style_mask.to(self.device)
+            requested = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
+            style_args = (side, settings.style_scale, requested, content_layers, self.inputs.tiling, precision)
+            paintings.append(measure_style(self.net, style, *style_args))
         blend_weights = settings.style_blend or [1.0] * len(self.styles)
         painting_energy = blend([p.energy for p in paintings], blend_weights)
         content_scale = {
