@@ -1,8 +1,10 @@
-"""The function behind Run and Refine, which are also the API endpoints ``/stylize`` and ``/refine``.
+"""The function behind Run and Refine, and behind the API endpoints ``/stylize`` and ``/refine``.
 
 Its named parameters come from the schema (:mod:`style_app.parameters`). ``/refine`` takes a
 previous result first (``init``) and runs the full size only, from it. Each streams (image,
-png, status): previews as the picture forms, then the result as a PNG with its recipe. With
+png, status): previews as the picture forms, then the result as a PNG with its recipe; for
+the page with a progress bar and unchanged outputs skipped (:data:`PAGE`), for scripts as
+plain text and None (:data:`API`). With
 regions (:mod:`style_app.regions`), each painting repaints its own and the previews show the
 rest of the photo as it was.
 
@@ -31,10 +33,10 @@ from style_core.settings import Spec
 
 from . import parameters
 from .controls import SLOTS, slot_name
-from .limits import Limits
+from .limits import Limits, in_words
 from .messages import error_for, visitor_error
 from .regions import masks_for
-from .zerogpu import on_gpu
+from .zerogpu import GpuClock, gpu_module, on_gpu, planned_work
 
 #: Engine = a callable with the signature of :func:`style_core.stylize_iter`.
 Engine = Callable[..., Iterator[Event]]
@@ -121,14 +123,30 @@ def status(record: Mapping[str, Any]) -> str:
     return f'<progress value="{record["fraction"]:.3f}" max="1"></progress>\n\n{line}'
 
 
-def _stream(events: Iterator[Event], folder: str, limits: Limits, preview_interval: float) -> Iterator[tuple]:
+@dataclass(frozen=True)
+class View:
+    """Who reads a handler's outputs: the page (:data:`PAGE`) or a script (:data:`API`)."""
+
+    status: Callable[[Mapping[str, Any]], str]  #: the status of a record
+    unchanged: Callable[[], Any]  #: an output that has not changed
+
+
+#: The page: the status under a progress bar; unchanged outputs are left as they are.
+PAGE = View(status=status, unchanged=gr.skip)
+#: A script (``/stylize``, ``/refine``): the status as plain text; unchanged outputs are None.
+API = View(status=protocol.describe, unchanged=lambda: None)
+
+
+def _stream(
+    events: Iterator[Event], folder: str, limits: Limits, preview_interval: float, view: View
+) -> Iterator[tuple]:
     """(image, png, status) per engine event: a preview at most every ``preview_interval``
     seconds, then the result saved as a PNG with its recipe."""
     last_sent = -float("inf")
     for event in events:
         if isinstance(event, Finished):
             path = str(event.result.save(Path(folder, "stylized.png")))
-            yield path, path, status(protocol.record(event))
+            yield path, path, view.status(protocol.record(event))
             return
         if event.elapsed > limits.time_limit:
             raise visitor_error(
@@ -138,9 +156,28 @@ def _stream(events: Iterator[Event], folder: str, limits: Limits, preview_interv
         now = time.monotonic()
         if event.preview is not None and now - last_sent >= preview_interval:
             last_sent = now
-            yield event.preview, gr.skip(), status(protocol.record(event))
+            yield event.preview, view.unchanged(), view.status(protocol.record(event))
         else:  # yield anyway: Stop can only close the generator at a yield
-            yield gr.skip(), gr.skip(), status(protocol.record(event))
+            yield view.unchanged(), view.unchanged(), view.status(protocol.record(event))
+
+
+def _gpu_work(request: Request) -> float | None:
+    """The planned work of ``request`` on a ZeroGPU slice (see :mod:`style_app.zerogpu`); None
+    when the photo is not an image (the engine says so)."""
+    try:
+        return planned_work(request.content, request.settings, refine=request.init is not None)
+    except (OSError, ValueError, PIL.Image.DecompressionBombError):
+        return None
+
+
+def check_gpu_time(request: Request, clock: GpuClock) -> None:
+    """On ZeroGPU, refuse a job that would need the GPU longer than ``clock`` allows."""
+    work = None if gpu_module() is None else _gpu_work(request)
+    if work is not None and not clock.fits(work):
+        raise visitor_error(
+            f"this picture would need the GPU for about {in_words(clock.needs(work))}, more than this server's "
+            f"{in_words(clock.limit)} per picture: choose a smaller size or the draft quality"
+        )
 
 
 def make_handler(
@@ -149,25 +186,35 @@ def make_handler(
     specs: Sequence[Spec],
     *,
     refine: bool = False,
+    view: View = PAGE,
     preview_interval: float = PREVIEW_INTERVAL,
 ) -> Callable[..., Iterator[tuple]]:
-    """The function behind Run (``/stylize``) or, with ``refine``, Refine (``/refine``).
+    """The function behind Run or, with ``refine``, Refine: for the page, or with ``view=API``
+    the API endpoints ``/stylize`` and ``/refine``.
 
     ``specs`` are the settings it takes (:func:`style_app.controls.app_specs`); its signature
-    and docstring are generated from them, so gradio names and documents the API by them.
+    and docstring are generated from them, so gradio names and documents the API by them. On
+    ZeroGPU each job asks for the GPU time its plan needs (:class:`~style_app.zerogpu.GpuClock`).
     """
     signature = parameters.signature(specs, refine=refine)
-    run_engine = on_gpu(_engine_events, limits.time_limit)
+    clock = GpuClock(limits.time_limit)
+
+    def gpu_seconds(engine: Engine, request: Request) -> int:  # spaces.GPU passes the function's arguments
+        work = _gpu_work(request)
+        return clock.duration(work) if work is not None else int(clock.limit)
+
+    run_engine = on_gpu(_engine_events, gpu_seconds)
 
     def handler(*args: Any, **kwargs: Any) -> Iterator[tuple]:
         arguments = signature.bind(*args, **kwargs)
         arguments.apply_defaults()
         request = make_request(arguments.arguments, specs, limits, refine=refine)
-        yield gr.skip(), gr.skip(), PREPARING
+        check_gpu_time(request, clock)
+        yield view.unchanged(), view.unchanged(), PREPARING
         events = run_engine(engine, request)
         try:
             with tempfile.TemporaryDirectory(prefix="style_app-") as folder:
-                yield from _stream(events, folder, limits, preview_interval)
+                yield from _stream(events, folder, limits, preview_interval, view)
         except gr.Error:
             raise
         except Exception as exc:  # every engine error, as one line (a bug's traceback goes to the log)

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 from style_core.errors import InvalidSettingError
 from style_core.image import MIN_SIDE
-from style_core.protocol import format_seconds
 from style_core.settings import SPECS, Spec
 
 
@@ -68,7 +67,15 @@ class Limits:
 
     def describe(self) -> str:
         """One line for the page's footnote."""
-        return f"at most {self.max_size} px and {format_seconds(self.time_limit)} (min:s) per job"
+        return f"at most {self.max_size} px and {in_words(self.time_limit)} per picture"
+
+
+def in_words(seconds: float) -> str:
+    """A duration as a visitor reads it: ``15 minutes``, ``1.5 minutes``, ``45 seconds``."""
+    if seconds < 90:
+        return f"{round(seconds)} second{'s' if round(seconds) != 1 else ''}"
+    minutes = round(seconds / 60, 1)
+    return f"{minutes:g} minute{'s' if minutes != 1 else ''}"
 
 
 @dataclass(frozen=True)

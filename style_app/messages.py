@@ -18,6 +18,8 @@ from style_core import protocol
 
 log = logging.getLogger(__name__)
 
+#: The longest line a visitor is shown, in characters.
+LONGEST = 400
 #: The app's own words for errors a visitor can't act on, by kind.
 FOR_VISITORS = {
     "WeightsUnavailableError": "The server has no model weights, so it can't paint right now. "
@@ -32,8 +34,12 @@ FOR_OPERATORS = {
 
 
 def visitor_error(line: str) -> gr.Error:
-    """A :class:`gr.Error` showing ``line`` (capitalised, on one line), without a traceback in the log."""
+    """A :class:`gr.Error` showing ``line`` (capitalised, on one line, its middle cut past
+    :data:`LONGEST` characters: a visitor's value quoted in it may be megabytes), without a
+    traceback in the log."""
     line = " ".join(line.split())
+    if len(line) > LONGEST:
+        line = f"{line[: LONGEST // 2]} … {line[-LONGEST // 2 :]}"
     return gr.Error(line[:1].upper() + line[1:], print_exception=False)
 
 

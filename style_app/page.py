@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -20,10 +20,10 @@ from style_core.settings import Spec
 
 from .controls import SLOTS, app_specs, control, slot_name, slot_weight
 from .examples import CREDITS, example_rows
-from .handler import PREVIEW_INTERVAL, Engine, make_handler
+from .handler import API, PAGE, PREVIEW_INTERVAL, Engine, View, make_handler
 from .limits import Limits
 from .messages import tell_operator
-from .parameters import parameter_names
+from .parameters import descriptions, parameter_names
 from .regions import LEGEND, editor, editor_value
 from .uploads import accept_only_uploads, checked_by_the_engine, image_input
 
@@ -76,11 +76,11 @@ def _paintings(example: Sequence[str | None], blend: Spec | None) -> Widgets:
     return widgets
 
 
-def _regions(photo: str | None, max_pixels: int) -> Widgets:
+def _regions(photo: str | None, limits: Limits) -> Widgets:
     """The regions: painted over the photo in the editor, or uploaded as masks."""
     with gr.Accordion("Regions: a painting for each part of the photo", open=False, elem_id="regions"):
         gr.Markdown(LEGEND, elem_classes="footnote")
-        widgets: Widgets = {"regions": editor(photo, max_pixels, label="Regions", elem_id="regions_editor", height=420)}
+        widgets: Widgets = {"regions": editor(photo, limits, label="Regions", elem_id="regions_editor", height=420)}
         with gr.Accordion("Or upload a mask per painting", open=False, elem_id="masks"):
             gr.Markdown(
                 "A greyscale picture of the photo's size: white where the painting goes, black where not.",
@@ -91,6 +91,15 @@ def _regions(photo: str | None, max_pixels: int) -> Widgets:
                     name = f"mask_{slot}"
                     widgets[name] = image_input(f"Mask {slot}", elem_id=name, height=140)
     return widgets
+
+
+def describe(components: Sequence[gr.components.Component], texts: Mapping[str, str]) -> None:
+    """Give each API parameter its description (what ``client.view_api()`` shows beside it):
+    ``texts`` by parameter name, in the order of ``components``. gradio takes it from the
+    component's ``api_info_as_input()``, not from the handler's docstring."""
+    for component, text in zip(components, texts.values(), strict=True):
+        info = component.api_info_as_input()
+        component.api_info_as_input = lambda info=info, text=text: {**info, "additional_description": text}
 
 
 def _settings(specs: Sequence[Spec]) -> Widgets:
@@ -114,8 +123,10 @@ def create_demo(
     limits = limits or Limits.for_device()
     specs = app_specs(limits.overrides())
     examples = example_rows()
-    stylize = make_handler(engine, limits, specs, preview_interval=preview_interval)
-    refine = make_handler(engine, limits, specs, refine=True, preview_interval=preview_interval)
+
+    def handler(refine: bool, view: View) -> Callable[..., Iterator[tuple]]:
+        return make_handler(engine, limits, specs, refine=refine, view=view, preview_interval=preview_interval)
+
     blend = next((spec for spec in specs if spec.per_style), None)
 
     with gr.Blocks(title="style_core: paint your photo", delete_cache=(3600, 3600)) as demo:
@@ -123,7 +134,7 @@ def create_demo(
         with gr.Row(equal_height=False):
             with gr.Column(scale=1):
                 widgets = _paintings(examples[0], blend)
-                widgets |= _regions(examples[0][0], limits.max_pixels)
+                widgets |= _regions(examples[0][0], limits)
                 widgets |= _settings(specs)
                 with gr.Row():
                     run = gr.Button("Run", variant="primary", elem_id="run")
@@ -148,18 +159,24 @@ def create_demo(
             elem_classes="footnote",
         )
         inputs = [widgets[name] for name in parameter_names(specs)]
-        events = {"outputs": [output, result, status], "concurrency_id": "engine", "show_progress_on": [status]}
+        describe([result, *inputs], descriptions(specs, refine=True))
+        events = {"outputs": [output, result, status], "concurrency_id": "engine", "concurrency_limit": 1}
+        page = {"show_progress_on": [status], "api_visibility": "private", **events}
         jobs = [
-            run.click(stylize, inputs=inputs, api_name="stylize", concurrency_limit=1, **events),
-            again.click(refine, inputs=[result, *inputs], api_name="refine", concurrency_limit=1, **events),
+            run.click(handler(False, PAGE), inputs=inputs, api_name="page_stylize", **page),
+            again.click(handler(True, PAGE), inputs=[result, *inputs], api_name="page_refine", **page),
         ]
         stop.click(lambda: STOPPED, outputs=[status], cancels=jobs, queue=False, api_visibility="private")
+        # The API for scripts: the same work, with plain values (see style_app.handler.API)
+        gr.on([], handler(False, API), inputs=inputs, api_name="stylize", **events)
+        gr.on([], handler(True, API), inputs=[result, *inputs], api_name="refine", **events)
         widgets["content"].change(
             partial(editor_value, max_pixels=limits.max_pixels),
             inputs=widgets["content"],
             outputs=widgets["regions"],
             queue=False,
             show_progress="hidden",
+            api_name="editor_value",  # a partial has no name of its own
             api_visibility="private",
         )
     demo.queue(max_size=limits.queue_size, default_concurrency_limit=1)
@@ -188,14 +205,20 @@ def fetch_weights() -> None:
         tell_operator(exc)
 
 
-def main() -> None:
-    """Serve the app (``python app.py``)."""
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def server_limits() -> Limits:
+    """This server's :class:`Limits`; a ``STYLE_APP_*`` variable it can't use ends the process
+    with one line (exit status 2), before any work."""
     try:
-        limits = Limits.for_device()
-    except StyleCoreError as exc:  # a STYLE_APP_* variable it can't use: one line, before any work
+        return Limits.for_device()
+    except StyleCoreError as exc:
         print(f"style_app: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def main(demo: gr.Blocks | None = None) -> None:
+    """Serve ``demo`` (default: a new :func:`create_demo`), as ``python app.py`` does."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    limits = server_limits()
     threading.Thread(target=fetch_weights, name="fetch-weights", daemon=True).start()
-    create_demo(limits=limits).launch(**launch_options(limits))
+    (demo or create_demo(limits=limits)).launch(**launch_options(limits))

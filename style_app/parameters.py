@@ -61,6 +61,16 @@ def signature(specs: Sequence[Spec], *, refine: bool = False) -> inspect.Signatu
     return inspect.Signature(parameters, return_annotation=Iterator[tuple])
 
 
+def descriptions(specs: Sequence[Spec], *, refine: bool = False) -> dict[str, str]:
+    """Each parameter's description, by name: the images' own, and each setting's help from the schema."""
+    described = dict(_inputs(refine=refine))
+    for spec in specs:
+        for slot, name in enumerate(widget_names(spec), start=1):
+            described[name] = spec.explained + (f" (painting {slot})" if spec.per_style else "")
+    described[REGIONS_PARAMETER[0]] = REGIONS_PARAMETER[1]
+    return described
+
+
 def docstring(specs: Sequence[Spec], *, refine: bool = False) -> str:
     """The API's description (gradio reads the ``Args:`` lines into each parameter's description)."""
     what = (
@@ -69,10 +79,7 @@ def docstring(specs: Sequence[Spec], *, refine: bool = False) -> str:
         else "Repaint the photo in the style of up to three paintings, blended by their weights, "
         "or each in its own region (mask_1 .. mask_3)."
     )
-    lines = [what, "", "Streams (image, png, status): previews, then the result as a PNG with its recipe.", "", "Args:"]
-    lines += [f"    {name}: {text}" for name, text in _inputs(refine=refine)]
-    for spec in specs:
-        for slot, name in enumerate(widget_names(spec), start=1):
-            lines.append(f"    {name}: {spec.explained}" + (f" (painting {slot})" if spec.per_style else ""))
-    lines.append(f"    {REGIONS_PARAMETER[0]}: {REGIONS_PARAMETER[1]}")
+    streams = "Streams (image, png, status): a new preview or None, the PNG with its recipe at the end, the status."
+    lines = [what, "", streams, "", "Args:"]
+    lines += [f"    {name}: {text}" for name, text in descriptions(specs, refine=refine).items()]
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from gradio.data_classes import FileData
 from PIL import ImageOps
 
 from .controls import SLOTS
+from .limits import Limits
 from .messages import visitor_error
 
 
@@ -53,6 +54,8 @@ COLOURS: dict[int, Colour] = {
 BRUSH_OPACITY = 0.6
 #: The long side of the photo in the editor, pixels (its masks are scaled to the photo's size).
 EDITOR_SIDE = 768
+#: The editor's layers: one, painted in every slot's colour (``layers=False``).
+EDITOR_LAYERS = 1
 #: The brush's radius in the editor's pixels: a stroke about 1/12 of its side wide, a region in a few strokes.
 BRUSH_RADIUS = 32
 
@@ -81,12 +84,13 @@ LEGEND = (
 )
 
 
-def editor(photo: str | None, max_pixels: int, **options: Any) -> gr.ImageEditor:
+def editor(photo: str | None, limits: Limits, **options: Any) -> gr.ImageEditor:
     """The editor: the photo as its background (see :func:`editor_value`), a brush of the
     slots' colours only, an eraser; no cropping, no other background, no layers. Each image
-    it is sent is read only if it is one of at most ``max_pixels`` (see :func:`_checked_reading`)."""
+    it is sent is read only if it has at most ``limits.max_pixels`` (:func:`_checked_reading`);
+    what a page may leave waiting on the server is bounded (:func:`_bound_blobs`)."""
     box = gr.ImageEditor(
-        editor_value(photo, max_pixels),
+        editor_value(photo, limits.max_pixels),
         type="pil",
         image_mode="RGBA",
         sources=(),
@@ -100,8 +104,35 @@ def editor(photo: str | None, max_pixels: int, **options: Any) -> gr.ImageEditor
         eraser=gr.Eraser(default_size=BRUSH_RADIUS),
         **options,
     )
-    box.convert_and_format_image = _checked_reading(box.convert_and_format_image, max_pixels)
+    box.convert_and_format_image = _checked_reading(box.convert_and_format_image, limits.max_pixels)
+    _bound_blobs(box, waiting=limits.queue_size + 1)
     return box
+
+
+def _bound_blobs(box: gr.ImageEditor, waiting: int) -> None:
+    """Bound what a page may leave on the server for ``box``. Gradio's editor takes its images
+    as bytes too (its ``accept_blobs`` endpoint, which any visitor can call), keeps them by an id
+    until a run reads them, and makes room for a layer at whatever index it is told (an index of
+    10**9 would take gigabytes). Here a layer's index is below :data:`EDITOR_LAYERS`, at most
+    ``waiting`` ids are kept (the oldest dropped), and a run whose images were dropped is told
+    to run again rather than run without its regions."""
+    accept, preprocess = box.accept_blobs, box.preprocess
+
+    def accept_blobs(data: Any) -> None:
+        index = data.data.get("index")
+        if index not in (None, "", "null") and not (str(index).isdigit() and int(index) < EDITOR_LAYERS):
+            raise visitor_error(f"regions: the editor has {EDITOR_LAYERS} layer; got layer index {str(index)[:20]!r}")
+        accept(data)
+        while len(box.blob_storage) > waiting:
+            box.blob_storage.pop(next(iter(box.blob_storage)))
+
+    def checked(payload: Any) -> Any:
+        if payload is not None and payload.id is not None and payload.id not in box.blob_storage:
+            raise visitor_error("regions: the painted regions did not reach the server; press Run again")
+        return preprocess(payload)
+
+    accept_blobs._is_server_fn = True  # type: ignore[attr-defined]  # as gradio's @server marks it
+    box.accept_blobs, box.preprocess = accept_blobs, checked
 
 
 def _checked_reading(read: Callable[..., Any], max_pixels: int) -> Callable[..., Any]:
@@ -154,6 +185,7 @@ def editor_value(photo: str | None, max_pixels: int) -> dict[str, Any] | None:
         with PIL.Image.open(photo) as image:
             if image.width * image.height > max_pixels:
                 return None
+            image.draft("RGB", (EDITOR_SIDE, EDITOR_SIDE))  # a JPEG decodes at a fraction of its size
             upright = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, ValueError, SyntaxError, PIL.Image.DecompressionBombError):
         return None  # the engine says what is wrong with the photo

@@ -58,12 +58,20 @@ def hint_for(error: OSError) -> str:
     return _ERRNO_HINTS.get(error.errno, "choose another folder")
 
 
-def check_writable(folder: Path, what: str) -> None:
-    """:class:`OutputError` unless a file can be created in ``folder``: a temporary one is
-    created and removed, which finds out what a permission check can't (``/proc``, a
-    read-only mount, a full quota)."""
-    probe = folder / f".style-core-check-{secrets.token_hex(4)}.part"
+def _temporary(path: Path) -> Path:
+    """The temporary name a file is written under before it is renamed to ``path`` (its start
+    only: a name near the system's limit must still leave room)."""
+    return path.with_name(f".{path.name[:100]}.{secrets.token_hex(4)}.part")
+
+
+def check_writable(folder: Path, what: str, name: str = "style-core-check") -> None:
+    """:class:`OutputError` unless a file can be created in ``folder``: the temporary file of
+    one called ``name`` (as :func:`replacing` names it) is created and removed, which finds out
+    what a permission check can't (``/proc``, a read-only mount, a full quota, a name too long)."""
+    probe = _temporary(folder / name)
     try:
+        if len(os.fsencode(name)) > os.pathconf(folder, "PC_NAME_MAX"):
+            raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         raise OutputError(f"{what}: can't write into '{folder}' ({exc.strerror or exc})", hint=hint_for(exc)) from exc
@@ -85,6 +93,14 @@ def output_folder(folder: str | os.PathLike, what: str) -> Path:
     return folder
 
 
+def _is_folder(path: Path) -> bool:
+    """``path.is_dir()``, but False for a path the system can't even look up (a name too long)."""
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def check_output(path: str | Path, *, bit_depth: int = 8, inputs: Sequence[object] = ()) -> Path:
     """``path`` if a result can be written there; else :class:`OutputError` saying why and what to do.
 
@@ -94,17 +110,17 @@ def check_output(path: str | Path, *, bit_depth: int = 8, inputs: Sequence[objec
     """
     path = Path(path)
     allowed = FORMATS_16 if bit_depth == 16 else FORMATS_8
-    if path.is_dir():
-        raise OutputError(f"output '{path}' is a folder", hint="give a file name such as result.png")
-    if path.suffix.lower() not in allowed:
+    if path.suffix.lower() not in allowed and not _is_folder(path):
         raise OutputError(
             f"output '{path}': {bit_depth}-bit pictures can't be written as '{path.suffix or path.name}'",
             hint=f"use one of {', '.join(sorted(allowed))}",
         )
+    if _is_folder(path):
+        raise OutputError(f"output '{path}' is a folder", hint="give a file name such as result.png")
     folder = path.parent
-    if not folder.is_dir():
+    if not _is_folder(folder):
         raise OutputError(f"output '{path}': the folder '{folder}' does not exist", hint="create it first")
-    check_writable(folder, f"output '{path}'")
+    check_writable(folder, f"output '{path}'", path.name)
     for item in inputs:
         if isinstance(item, (str, os.PathLike)) and path.exists() and Path(item).exists() and path.samefile(item):
             raise OutputError(f"output '{path}' is one of the input images", hint="choose another name")
@@ -119,7 +135,7 @@ def replacing(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     if "\0" in str(path):  # the system refuses such a name with a ValueError
         raise OutputError(f"can't write {str(path)!r}: the name holds a NUL character", hint="choose another name")
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
+    temporary = _temporary(path)
     try:
         os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies
         yield temporary
@@ -214,6 +230,8 @@ def save_image(
     """
     if bit_depth not in (8, 16):
         raise OutputError(f"bit depth must be 8 or 16; got {bit_depth!r}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise OutputError(f"save_image: the path must be text or a Path; got {path!r:.60}", hint="pass where to write")
     for name, planes, channels in (("rgb", rgb, 3), ("alpha", alpha, 1)):
         if not (planes is None and name == "alpha") and not _is_planes(planes, channels):
             shape = tuple(planes.shape) if hasattr(planes, "shape") else type(planes).__name__

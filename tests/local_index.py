@@ -89,7 +89,7 @@ def fill_wheelhouse(folder: Path, torch_wheel: Path, requirements: list[str]) ->
     """
     folder.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(folder)]
-    subprocess.run([*command, str(torch_wheel), "setuptools>=68", *requirements], check=True, timeout=600)
+    subprocess.run([*command, str(torch_wheel), "setuptools>=77", *requirements], check=True, timeout=600)
     return sorted(folder.glob("*.whl"))
 
 

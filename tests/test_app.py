@@ -29,7 +29,7 @@ from PIL import Image
 import style_core
 from style_core import Settings, read_recipe, stylize_iter
 from style_core.engine.style_losses import STYLE_LOSSES
-from style_core.settings import SCHEMA
+from style_core.settings import SCHEMA, SPECS
 
 pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a plugin too
 from conftest_app import ROOT, TEST_LIMITS, RecordingEngine, Served  # noqa: E402
@@ -39,6 +39,7 @@ from style_app.controls import SLOT_WEIGHT, SLOTS, app_specs, uses_slider  # noq
 from style_app.handler import make_handler  # noqa: E402
 from style_app.limits import Limits  # noqa: E402
 from style_app.page import launch_options  # noqa: E402
+from style_app.parameters import descriptions  # noqa: E402
 from style_app.regions import BRUSH_OPACITY, COLOURS, EDITOR_SIDE, editor_value  # noqa: E402
 
 pytest_plugins = ["conftest_app"]  # the fixture: served
@@ -88,8 +89,10 @@ def test_a_small_job_streams_previews_then_a_png_with_its_recipe(client, served)
     assert len({_digest(p) for p in previews}) >= 2, f"previews before the end: {previews}"
     assert all(Path(p).name != "stylized.png" for p in previews)
     assert Path(png).name == "stylized.png" and _digest(png) == _digest(image)
-    # the protocol's status line, under a progress bar
-    assert any("stage 1/1 (96x72) · step 1/3 ·" in out[2] and "<progress" in out[2] for out in outputs[:-1])
+    # for a script: the protocol's status line as plain text, and plain values (None: no new preview yet)
+    assert any(out[2].startswith("stage 1/1 (96x72) · step 1/3 ·") for out in outputs[:-1])
+    assert all("<" not in out[2] for out in outputs)
+    assert all(out[0] is None or _is_file(out[0]) for out in outputs) and all(out[1] is None for out in outputs[:-1])
     assert status.startswith("done in") and "96x72 px, 3 iterations" in status, status
     with Image.open(png) as result:
         assert result.format == "PNG" and result.size == (96, 72)
@@ -670,3 +673,43 @@ def test_the_regions_come_painted_through_the_api_too(client, served, halves, tm
     assert (mask[:, :63] == 255).all() and (mask[:, 65:] == 0).all()
     result, photo = (np.asarray(Image.open(p).convert("RGB"), dtype=np.int16) for p in (png, halves["photo"]))
     assert np.abs(result[:, 65:] - photo[:, 65:]).max() <= 1
+
+
+def test_view_api_lists_each_parameters_help_from_the_schema(client, served):
+    """What ``client.view_api()`` prints beside each parameter: the schema's help for a setting."""
+    specs = app_specs(served.limits.overrides())
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    for endpoint, refine in (("/stylize", False), ("/refine", True)):
+        shown = {p["parameter_name"]: p["python_type"]["description"] for p in endpoints[endpoint]["parameters"]}
+        assert shown == descriptions(specs, refine=refine)
+        assert shown["quality"] == SPECS["quality"].explained and shown["size"] == specs[0].explained
+    assert "page_stylize" not in str(endpoints) and "page_refine" not in str(endpoints)
+
+
+def _readme_api_examples() -> list[str]:
+    """The Python blocks of the README's "The API, for scripts", in order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### The API, for scripts\n", 1)[1].split("\n#", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, re.S)
+
+
+def test_the_readmes_api_examples_run_as_written(served, tmp_path, monkeypatch, capsys):
+    blocks = _readme_api_examples()
+    assert len(blocks) == 2 and "http://127.0.0.1:7860/" in blocks[0]
+    photo, painting = served.examples[0][:2]
+    (tmp_path / "photo.jpg").write_bytes(Path(photo).read_bytes())
+    (tmp_path / "painting.jpg").write_bytes(Path(painting).read_bytes())
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(blocks[0].replace("http://127.0.0.1:7860/", served.url + "/"), namespace)  # the server under test
+    printed = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("Loaded as API")]
+    assert printed[0] == "Preparing the images and the network…"
+    assert any(line.startswith("stage 3/3 (256x192) · step ") for line in printed), printed
+    assert printed[-2].startswith("done in") and printed[-1].startswith("done in") and "5 iterations" in printed[-1]
+    assert all("<" not in line and "__type__" not in line for line in printed)
+    assert read_recipe(namespace["png"])["settings"]["quality"] == "draft"
+
+    exec(blocks[1], namespace)
+    assert capsys.readouterr().out.splitlines()[-1] == "Status.CANCELLED"
+    run = served.engine.runs[-1]
+    assert served.engine.wait_for_end(run, timeout=10) and not run.done

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import httpx
 import numpy as np
 import pytest
@@ -32,6 +33,7 @@ pytest.register_assert_rewrite("conftest_app")  # before it is imported, as a pl
 from conftest_app import ROOT, Served  # noqa: E402
 
 from style_app.limits import VARIABLES, Limits  # noqa: E402
+from style_app.messages import LONGEST  # noqa: E402
 from style_app.uploads import NOT_UPLOADED  # noqa: E402
 from style_core.errors import InvalidSettingError  # noqa: E402
 
@@ -217,8 +219,9 @@ def test_the_page_s_own_event_refuses_a_server_file_too(served, secret, opens):
     """The photo's change event (which draws it into the regions editor, and is not in the API)
     is reachable by its index: it refuses the server's file as the API does."""
     opens.seen[:] = []
+    editor_id = next(block._id for block in served.demo.blocks.values() if isinstance(block, gr.ImageEditor))
     config = httpx.get(f"{served.url}/config").json()
-    (index,) = [d["id"] for d in config["dependencies"] if d.get("api_name") == "editor_value"]
+    (index,) = [d["id"] for d in config["dependencies"] if d["outputs"] == [editor_id]]
     answer = httpx.post(
         f"{served.url}/gradio_api/run/predict",
         json={"data": [{"path": str(secret)}], "fn_index": index, "session_hash": "hostile"},
@@ -389,3 +392,76 @@ def test_a_regions_image_that_cant_be_read_is_one_line(served, defaults, tmp_pat
     regions = _regions_with(uploaded) if part == "layers" else _regions_with(**{part: uploaded})
     event, data = _call(served, defaults, "stylize", **regions)
     assert event == "error" and data["error"] and re.fullmatch(message, data["error"]), data
+
+
+def _editor(served: Served):
+    return next(block for block in served.demo.blocks.values() if isinstance(block, gr.ImageEditor))
+
+
+def _send_blob(served: Served, blob_id: str, content: bytes, index: object = 0, kind: str = "layer") -> httpx.Response:
+    """What a page may send the editor as bytes (gradio's ``accept_blobs``), ahead of a run."""
+    fields = {"component_id": str(_editor(served)._id), "session_hash": "hostile", "fn_name": "accept_blobs"}
+    fields |= {"type": kind, "index": str(index), "id": blob_id}
+    return httpx.post(f"{served.url}/gradio_api/component_server", data=fields, files={"file": ("blob", content)})
+
+
+@pytest.mark.parametrize("index", [10**9, 1, -1, "many"])
+def test_a_layer_index_beyond_the_editors_layer_is_refused_before_room_is_made_for_it(served, index):
+    """Gradio makes room for a layer at any index it is told: 10**9 would take gigabytes."""
+    answer = _send_blob(served, "far", b"x", index=index)
+    assert answer.status_code >= 400 and "far" not in _editor(served).blob_storage
+
+
+def test_images_left_waiting_by_pages_are_bounded_and_a_run_that_lost_them_is_told(served, defaults):
+    for k in range(served.limits.queue_size + 5):
+        assert _send_blob(served, f"flood-{k}", b"x" * 1000).status_code == 200
+    waiting = served.limits.queue_size + 1  # the jobs in the queue and the one running
+    assert list(_editor(served).blob_storage) == [f"flood-{k}" for k in range(served.limits.queue_size + 5)][-waiting:]
+    event, data = _call(served, defaults, "stylize", regions={"id": "flood-0", "layers": []})
+    assert (event, data["error"]) == ("error", "Regions: the painted regions did not reach the server; press Run again")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_text, r"Regions: an image \(background, layer or composite\) is not a picture Pillow reads"),
+        (_bomb, r"Regions: an image has more pixels than this server reads \(1,000,000\)"),
+    ],
+    ids=["text", "bomb"],
+)
+def test_an_editor_image_sent_as_bytes_is_read_as_carefully_as_an_upload(served, defaults, tmp_path, make, message):
+    assert _send_blob(served, f"bytes-{make.__name__}", make(tmp_path / "layer.png").read_bytes()).status_code == 200
+    event, data = _call(served, defaults, "stylize", regions={"id": f"bytes-{make.__name__}", "layers": []})
+    assert event == "error" and re.fullmatch(message, data["error"]), data
+
+
+@pytest.mark.parametrize(("name", "value"), [("quality", "x" * 1_000_000), ("size", "9" * 100_000)])
+def test_a_huge_value_is_quoted_in_a_short_line(served, defaults, name, value):
+    event, data = _call(served, defaults, "stylize", **{name: value})
+    assert event == "error" and data["error"].startswith(f"{name.capitalize()} must be "), data["error"][:200]
+    assert len(data["error"]) <= LONGEST + 3 and "\n" not in data["error"]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(["path", "url", "meta", "id", "layers", "background", "composite", "orig_name", "x"]),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=st.sampled_from(["content", "mask_1", "regions"]), value=JSON)
+def test_any_json_for_a_file_parameter_is_a_run_or_one_line(served, defaults, opens, name, value):
+    """Whatever JSON a script sends where a file goes: never ``{"error": null}`` nor a traceback's words."""
+    event, data = _call(served, defaults, "stylize", **{name: value})
+    if event == "error":
+        assert data["error"] and "\n" not in data["error"] and "Traceback" not in data["error"], data
+    else:
+        assert event == "complete", (event, data)

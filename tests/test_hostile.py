@@ -268,6 +268,17 @@ def test_an_unwritable_destination_is_tried_before_the_work(argv, pattern, pictu
     assert "free some space" not in line and "choose another folder" in line
 
 
+def test_an_output_name_too_long_is_refused_before_the_work_and_one_near_the_limit_is_not(pictures, tmp_path, capsys):
+    from style_core.output import check_output
+
+    status = main([*map(str, pictures), "-o", str(tmp_path / ("a" * 300 + ".png")), *QUICK])
+    one_line(capsys, status, 2, r"can't write into .* \(File name too long\); the name is too long: choose a shorter")
+    near = tmp_path / ("b" * 250 + ".png")  # its temporary name must fit too
+    assert check_output(near) == near
+    save_image(near, torch.rand(1, 3, 20, 20))
+    assert near.is_file()
+
+
 def test_the_hint_follows_the_reason():
     import errno
 
@@ -496,6 +507,7 @@ def test_the_two_ways_the_hint_shows_both_work(tmp_path):
         (lambda t, p, s: save_image(t / "a.png", np.zeros((20, 20, 3))), ImageError, r"rgb must be a \(1, 3, H, W\)"),
         (lambda t, p, s: save_image(t / "a.png", torch.rand(20, 20)), ImageError, r"got \(20, 20\)"),
         (lambda t, p, s: read_recipe(None), ImageError, "read_recipe: can't read a NoneType"),
+        (lambda t, p, s: save_image(None, torch.rand(1, 3, 20, 20)), OutputError, "the path must be text or a Path"),
         (lambda t, p, s: load_weights("/dev/zero"), WeightsUnavailableError, "'/dev/zero': is not a regular file"),
         (lambda t, p, s: load_weights(t), WeightsUnavailableError, "is a folder"),
         (lambda t, p, s: stylize_batch([], s, t / "o"), UsageError, "no inputs given"),

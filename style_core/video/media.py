@@ -223,7 +223,7 @@ def check_video_output(path: str | Path) -> Path:
         raise OutputError(f"output '{path}' is a folder", hint="give a file name such as clip.mp4")
     if not path.parent.is_dir():
         raise OutputError(f"output '{path}': the folder '{path.parent}' does not exist", hint="create it first")
-    check_writable(path.parent, f"output '{path}'")
+    check_writable(path.parent, f"output '{path}'", path.name)
     return path
 
 

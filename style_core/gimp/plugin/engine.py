@@ -50,7 +50,7 @@ def _exit_with_parent():
 
 threading.Thread(target=_exit_with_parent, daemon=True).start()
 try:
-    from style_core.cli.picture import main
+    from style_core.cli import main
 except (ImportError, OSError) as exc:
     message = f"{{sys.executable}} cannot import style_core ({{exc}})"
     print(json.dumps({{"event": "error", "kind": "{ENGINE_MISSING}", "message": message, "hint": ""}}), flush=True)
