@@ -199,6 +199,10 @@ class Settings:
     device: str | None = setting(
         "text", None, "Device", "cuda, cuda:N, mps or cpu", optional=True, ui=False, auto="the best available",
     )  # fmt: skip
+    precision: str = setting(
+        "choice", "auto", "Precision", "The network's arithmetic: bf16 is faster where the processor has it",
+        choices={"auto": "Measured: bf16 where it is faster", "fp32": "float32", "bf16": "bfloat16"}, ui=False,
+    )  # fmt: skip
     weights: str | None = setting(
         "text", None, "Weights", "auto, hub, offline or a weights file",
         optional=True, ui=False, auto="$STYLE_CORE_WEIGHTS, else auto",

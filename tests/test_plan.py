@@ -1,4 +1,12 @@
-from style_core.engine.plan import MIN_FINAL_STEPS, QUALITY_STEPS, make_plan, stage_sides
+from style_core.engine.plan import (
+    DETAIL_CONTENT_LAYER,
+    LAYOUT_SIDE,
+    MIN_FINAL_STEPS,
+    QUALITY_STEPS,
+    make_plan,
+    pass_cost,
+    stage_sides,
+)
 from style_core.engine.tiles import Tiling
 from style_core.settings import Settings
 
@@ -28,9 +36,37 @@ def test_big_pictures_spend_their_iterations_at_the_coarse_stages():
     assert big.stages[-1].steps == MIN_FINAL_STEPS < small.stages[-1].steps < QUALITY_STEPS["balanced"]
     assert big.stages[0].steps == small.stages[0].steps  # 128 px gets the same at any output size
     assert len(big.stages[-1].tiles) > 1 and len(big.stages[0].tiles) == 1
-    assert big.stages[-1].work > big.stages[-1].pixels  # margins and the gathering pass cost extra
+    last = big.stages[-1]
+    assert last.work > pass_cost(last.deepest) * last.pixels  # margins and the gathering pass cost extra
 
 
 def test_refining_runs_the_full_size_only():
     plan = make_plan(Settings(size=256), (640, 480), refine=True, **TILES)
     assert [(s.width, s.height) for s in plan.stages] == [(256, 192)]
+
+
+def test_big_pictures_begin_as_the_512_px_run_and_refine_only_the_detail():
+    """The layout stages of a 2048 px run are the 512 px run's stages; above them the network is
+    cut after the fine layers, and tiles need only their margins."""
+    small, big = (make_plan(Settings(size=size), (4000, 3000), **TILES) for size in (512, 2048))
+    layout = [s for s in big.stages if not s.detail]
+    assert [(s.width, s.steps, s.deepest) for s in layout] == [(s.width, s.steps, s.deepest) for s in small.stages]
+    detail = [s for s in big.stages if s.detail]
+    assert [max(s.width, s.height) for s in detail] == [724, 1024, 1448, 2048]
+    assert all(max(s.width, s.height) <= LAYOUT_SIDE for s in layout)
+    assert {s.deepest for s in detail} == {"relu3_1"} and DETAIL_CONTENT_LAYER in ("relu1_1", "relu2_1", "relu3_1")
+    assert [s.steps for s in detail] == sorted((s.steps for s in detail), reverse=True)
+    inner = [t for s in detail for t in s.tiles if t.crop.left > 0 and t.crop.right < s.width]
+    margins = {t.crop.width - t.core.width for t in inner}
+    assert margins == {32}  # 16 px each side (relu3_1's receptive field), not relu5_1's 96
+    assert detail[-1].work < 0.5 * (1 + 1 / 3) * sum(t.crop.pixels for t in detail[-1].tiles)
+
+
+def test_without_fine_style_layers_every_stage_paints_the_layout():
+    plan = make_plan(Settings(size=1024, style_layers=("relu4_1", "relu5_1")), (4000, 3000), **TILES)
+    assert not any(s.detail for s in plan.stages) and plan.stages[-1].deepest == "relu5_1"
+
+
+def test_the_cost_of_a_pass_grows_with_its_depth():
+    costs = [pass_cost(name) for name in ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")]
+    assert costs == sorted(costs) and costs[-1] == 1.0 and costs[2] < 0.5

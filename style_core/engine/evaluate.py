@@ -28,8 +28,8 @@ import torch
 from torch import Tensor
 
 from .objective import Objective
-from .optimize import autocast
 from .plan import GATHER_COST
+from .precision import autocast
 from .style_losses import Stats
 from .targets import StatisticsRequest, core_weight, mass, measure
 from .tiles import Tile
@@ -58,12 +58,12 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
 class WholeEvaluator:
     """The loss of the whole picture in one forward and backward pass."""
 
-    def __init__(self, network: VGG19Features, objective: Objective) -> None:
-        self.network, self.objective = network, objective
+    def __init__(self, network: VGG19Features, objective: Objective, precision: str = "fp32") -> None:
+        self.network, self.objective, self.precision = network, objective, precision
 
     def __call__(self, image: Tensor) -> dict[str, float]:
         with tf32(image.device):
-            with autocast(image.device):
+            with autocast(image.device, self.precision):
                 features = self.network(image, self.objective.layers)
             total, terms = self.objective(image, features)
             total.backward()
@@ -76,7 +76,8 @@ class TiledEvaluator:
     ``partway``, when given, is called after the gathering pass and after each tile of the
     backward pass with the share of the evaluation's work done (0 to 1, the gathering pass
     weighing :data:`~style_core.engine.plan.GATHER_COST` of a tile's forward and backward pass), so
-    that a big picture reports progress within an iteration.
+    that a big picture reports progress within an iteration. ``precision`` is the network's
+    (see :mod:`.precision`).
     """
 
     def __init__(
@@ -84,20 +85,22 @@ class TiledEvaluator:
         network: VGG19Features,
         objective: Objective,
         tiles: Sequence[Tile],
+        precision: str = "fp32",
         partway: Callable[[float], None] | None = None,
     ) -> None:
-        self.network, self.objective, self.tiles = network, objective, list(tiles)
+        self.network, self.objective, self.tiles, self.precision = network, objective, list(tiles), precision
         self.partway = partway
         self.requests = {i: StatisticsRequest(t.layer, t.loss, t.weight) for i, t in enumerate(objective.style_terms)}
 
     def _features(self, crop: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
-        with autocast(crop.device):
+        with autocast(crop.device, self.precision):
             return self.network(crop, layers)
 
     def gather(self, image: Tensor) -> dict[int, Stats]:
         """Each style term's statistics of the whole picture, merged over its tiles."""
-        with autocast(image.device):
-            return measure(self.network, image.detach(), self.tiles, requests=self.requests).statistics
+        return measure(
+            self.network, image.detach(), self.tiles, requests=self.requests, precision=self.precision
+        ).statistics
 
     def residual(self, whole: dict[int, Stats]) -> tuple[Tensor, dict[int, Stats]]:
         """The style term of the whole picture's statistics, and each term's gradient of its

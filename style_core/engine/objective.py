@@ -22,7 +22,7 @@ function of statistics that are means over positions.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import kornia
 import torch.nn.functional as F
@@ -83,6 +83,18 @@ class LossWeights:
     def layers(self) -> list[str]:
         """The content layers, then the style layers not among them."""
         return list(dict.fromkeys([*self.content_layers, *self.style_layers]))
+
+    def for_detail(self, style_layers: Sequence[str], content_layer: str, content_factor: float) -> LossWeights:
+        """These weights for a detail stage: the content held at ``content_layer``, ``content_factor``
+        times as hard, the style term shared among ``style_layers`` alone in their proportions."""
+        shares = {name: self.style_layers[name] for name in style_layers}
+        total = sum(shares.values()) or 1.0
+        return replace(
+            self,
+            content=self.content * content_factor,
+            content_layers=(content_layer,),
+            style_layers={name: s / total for name, s in shares.items()},
+        )
 
 
 @dataclass(frozen=True)

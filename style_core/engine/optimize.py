@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 import torch
@@ -18,13 +17,6 @@ LBFGS_HISTORY = 50
 #: Computes the loss of an image (1, 3, H, W), puts its gradient in ``image.grad`` and returns
 #: the weighted terms and their ``total`` as floats.
 Evaluate = Callable[[Tensor], dict[str, float]]
-
-
-def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 for the network on CUDA (Gram matrices and losses stay float32); nothing elsewhere."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
 
 
 class LBFGS:

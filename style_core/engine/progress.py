@@ -73,7 +73,7 @@ class ProgressClock:
             height=stage.height,
             losses=losses,
             elapsed=time.perf_counter() - self.started,
-            fraction=min(done / total_work, 1.0),
+            fraction=min(round(done / total_work, 9), 1.0),  # work is a sum of fractions: round it
             eta=max(total_work - done, 0.0) * seconds_per_work,
             preview=preview,
             within=within,

@@ -19,13 +19,14 @@ from torch import Tensor
 from .._version import __version__
 from ..events import Event, Finished, Progress, Result
 from ..image import resize, to_pil
+from . import plan
 from .color import prepare_colors, restore_colors
 from .evaluate import TiledEvaluator, WholeEvaluator
 from .inputs import RunInputs
 from .network import network
 from .objective import CONTENT_FLOOR, Anchor, LossWeights, Objective, StyleTerm
 from .optimize import LBFGS_HISTORY, Convergence, Evaluate, StageOptimizer
-from .plan import Stage
+from .precision import choose
 from .progress import ProgressClock
 from .regions import compose, regions
 from .style_losses import STYLE_LOSSES, blend
@@ -46,6 +47,8 @@ def run(inputs: RunInputs, started: float, partway: Callable[[Progress], None] |
     image: Tensor | None = None
     curvature: float | None = None
     for index, stage in enumerate(inputs.plan.stages):
+        if index and stage.detail != inputs.plan.stages[index - 1].detail:
+            curvature = None  # another objective: the layout stages' curvature says nothing of it
         image, curvature = yield from runner.paint_stage(index, stage, image, curvature, clock, partway)
     result = Result(runner.finish(image), inputs.content.alpha, runner.recipe())
     yield Finished(clock.step, inputs.plan.width, inputs.plan.height, time.perf_counter() - started, result)
@@ -69,12 +72,16 @@ class Runner:
         self.net, self.weights = network(
             settings.weights, settings.pooling, deepest_layer(settings.layers), str(self.device)
         )
+        self.precision = choose(settings.precision, self.device)
         self.loss_weights = LossWeights.from_settings(settings)
+        self.detail_weights = self.loss_weights.for_detail(
+            plan.detail_layers(settings), plan.DETAIL_CONTENT_LAYER, plan.DETAIL_CONTENT_FACTOR
+        )
 
     def paint_stage(
         self,
         index: int,
-        stage: Stage,
+        stage: plan.Stage,
         previous: Tensor | None,
         curvature: float | None,
         clock: ProgressClock,
@@ -90,8 +97,9 @@ class Runner:
             start = resize(previous, stage.width, stage.height)
             if curvature is not None:  # the inverse curvature of a mean over pixels grows with their count
                 curvature *= stage.pixels / (previous.shape[-1] * previous.shape[-2])
-        # 2. The targets, measured once: the photo's features, each painting's statistics.
-        objective = self.objective(stage)
+        # 2. The targets, measured once: the photo's features (a detail stage's photo is the
+        # previous picture), each painting's statistics.
+        objective = self.objective(stage, previous if stage.detail else None)
         # 3. The loss and its gradient for any picture of the stage: at once, or tile by tile
         #    (then ``partway`` hears how far each iteration is, tile by tile).
         losses: dict[str, float] = {}
@@ -119,7 +127,7 @@ class Runner:
                 break
         return optimizer.current(), optimizer.curvature
 
-    def start_image(self, stage: Stage) -> Tensor:
+    def start_image(self, stage: plan.Stage) -> Tensor:
         """The first stage's picture (1, 3, H, W): the result to refine, noise, a painting or the photo."""
         if self.inputs.init is not None:
             return resize(self.inputs.init.rgb.to(self.device), stage.width, stage.height)
@@ -130,10 +138,13 @@ class Runner:
         return resize(self.content, stage.width, stage.height)
 
     @torch.no_grad()
-    def objective(self, stage: Stage) -> Objective:
-        """Targets of one stage: content features at its size, style statistics at the style scale."""
-        settings, weights = self.settings, self.loss_weights
-        content = resize(self.content, stage.width, stage.height)
+    def objective(self, stage: plan.Stage, previous: Tensor | None = None) -> Objective:
+        """Targets of one stage: content features at its size, style statistics at the style
+        scale. A detail stage (see :mod:`.plan`) holds the ``previous`` stage's picture, enlarged,
+        at a shallow layer, and takes the fine style layers alone."""
+        settings = self.settings
+        weights = self.detail_weights if stage.detail else self.loss_weights
+        content = resize(self.content if previous is None else previous, stage.width, stage.height)
         loss_class = STYLE_LOSSES[settings.style_loss]
         losses = {name: loss_class(self.net.channels(name), self.generator) for name in weights.style_layers}
         deepest = deepest_layer(weights.layers)
@@ -144,18 +155,18 @@ class Runner:
             for r, region in enumerate(self.regions)
             for name, loss in losses.items()
         }
-        content_layers = settings.content_layers
-        photo = measure(self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers)
-        side = max(stage.width, stage.height)
+        content_layers = weights.content_layers
+        side, precision = max(stage.width, stage.height), self.precision
+        photo = measure(
+            self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers,
+            precision=precision,
+        )  # fmt: skip
         paintings = []
         for style, style_mask in zip(self.styles, self.inputs.style_masks, strict=True):
             mask = None if style_mask is None else style_mask.to(self.device)
-            style_requests = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
-            paintings.append(
-                measure_style(
-                    self.net, style, side, settings.style_scale, style_requests, content_layers, self.inputs.tiling
-                )
-            )
+            requested = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
+            style_args = (side, settings.style_scale, requested, content_layers, self.inputs.tiling, precision)
+            paintings.append(measure_style(self.net, style, *style_args))
         blend_weights = settings.style_blend or [1.0] * len(self.styles)
         painting_energy = blend([p.energy for p in paintings], blend_weights)
         content_scale = {
@@ -175,12 +186,14 @@ class Runner:
             anchor = anchor.resized(stage.width, stage.height)
         return Objective(photo.maps, content_scale, terms, weights, anchor)
 
-    def evaluator(self, stage: Stage, objective: Objective, partway: Callable[[float], None] | None = None) -> Evaluate:
+    def evaluator(
+        self, stage: plan.Stage, objective: Objective, partway: Callable[[float], None] | None = None
+    ) -> Evaluate:
         """The loss and gradient of a picture at ``stage``: at once, or tile by tile (then
         ``partway`` hears the share of each evaluation done, tile by tile)."""
         if len(stage.tiles) == 1:
-            return WholeEvaluator(self.net, objective)
-        return TiledEvaluator(self.net, objective, stage.tiles, partway)
+            return WholeEvaluator(self.net, objective, self.precision)
+        return TiledEvaluator(self.net, objective, stage.tiles, self.precision, partway)
 
     def finish(self, image: Tensor) -> Tensor:
         """The optimised image as it is shown: the colours given back; with masks, the photo as it

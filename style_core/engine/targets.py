@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from ..image import resize, size_for_long_side
+from .precision import autocast
 from .regions import at_resolution
 from .style_losses import Stats, StyleLoss
 from .tiles import Tile, Tiling
@@ -75,16 +76,19 @@ def measure(
     maps: Sequence[str] = (),
     requests: Mapping[Hashable, StatisticsRequest] | None = None,
     energy: Sequence[str] = (),
+    precision: str = "fp32",
 ) -> Measures:
-    """One pass of ``image`` (1, 3, H, W) through the network, tile by tile: the feature
-    ``maps`` of some layers, the statistics of each request, the ``energy`` of some layers."""
+    """One pass of ``image`` (1, 3, H, W) through the network in ``precision``, tile by tile: the
+    feature ``maps`` of some layers, the statistics of each request, the ``energy`` of some
+    layers (those three in float32)."""
     requests = requests or {}
     layers = list(dict.fromkeys([*maps, *(r.layer for r in requests.values()), *energy]))
     result = Measures()
     parts: dict[Hashable, list[tuple[Stats, float]]] = {key: [] for key in requests}
     energy_parts: dict[str, list[tuple[Tensor, float]]] = {name: [] for name in energy}
     for tile in tiles:
-        crop = network(tile.crop.of(image), layers)
+        with autocast(image.device, precision):
+            crop = network(tile.crop.of(image), layers)
         cores = {name: tile.core_of(crop[name], stride(name)).float() for name in layers}
         for name in maps:
             _place(result.maps, name, cores[name], tile, image)
@@ -129,6 +133,7 @@ def measure_style(
     requests: Mapping[Hashable, StatisticsRequest],
     energy: Sequence[str],
     tiling: Tiling,
+    precision: str = "fp32",
 ) -> Measures:
     """One painting's statistics (and ``energy`` at some layers) for a stage of long side
     ``stage_side``: coarse layers from the painting scaled to ``stage_side · style_scale``,
@@ -157,7 +162,7 @@ def measure_style(
             for key, r in group_requests.items()
         }
         tiles = tiles_for(scaled, tiling, layers)
-        measured = measure(network, scaled, tiles, requests=resized, energy=group_energy)
+        measured = measure(network, scaled, tiles, requests=resized, energy=group_energy, precision=precision)
         result.statistics |= measured.statistics
         result.energy |= measured.energy
     return result
