@@ -80,7 +80,7 @@ def test_a_half_mask_leaves_the_other_half_as_it_was(content_image, paintings):
     ("mask", "message"),
     [
         (np.zeros((10, 10), np.uint8), "mask 1 is 10x10, the picture it masks is 451x300; give a mask of 451x300"),
-        (Image.new("RGB", (451, 300), (255, 0, 0)), "mask 1 has colours; a mask is greyscale"),
+        (Image.new("RGB", (451, 300), (255, 0, 0)), "mask 1 has colours; a mask must be greyscale"),
         (np.zeros((300, 451, 3, 2), np.uint8), "a mask is one channel"),
         (np.full((300, 451), 2.0), "float values from 2 to 2; floats must be in"),
         (np.zeros((300, 451), np.uint8), "mask 1 is black everywhere"),
