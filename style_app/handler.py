@@ -47,7 +47,7 @@ PREPARING = "Preparing the images and the network…"
 
 
 @dataclass(frozen=True)
-class Request:
+class JobRequest:
     """One checked job: the engine's arguments (plain values, so ZeroGPU can send them to its worker)."""
 
     content: str
@@ -70,7 +70,7 @@ def _size_for(size: int, content: str, max_size: int) -> int:
         return size  # not an image: the engine says so
 
 
-def make_request(values: Mapping[str, Any], specs: Sequence[Spec], limits: Limits, *, refine: bool) -> Request:
+def make_request(values: Mapping[str, Any], specs: Sequence[Spec], limits: Limits, *, refine: bool) -> JobRequest:
     """The handler's arguments checked and turned into the engine's; a :class:`gr.Error` if one is wrong."""
     if refine and not values["init"]:
         raise visitor_error("nothing to refine yet: press Run first, then refine its result")
@@ -93,10 +93,10 @@ def make_request(values: Mapping[str, Any], specs: Sequence[Spec], limits: Limit
         raise error_for(exc) from None
     settings["size"] = _size_for(settings["size"], values["content"], limits.max_size)
     settings["preview_every"] = 1  # the app thins previews out by time instead
-    return Request(values["content"], styles, masks, settings, values.get("init"), limits.max_pixels, paths)
+    return JobRequest(values["content"], styles, masks, settings, values.get("init"), limits.max_pixels, paths)
 
 
-def _engine_events(engine: Engine, request: Request) -> Iterator[Event]:
+def _engine_events(engine: Engine, request: JobRequest) -> Iterator[Event]:
     """The engine's events; on ZeroGPU the part that holds the GPU."""
     events = engine(
         request.content,
@@ -161,7 +161,7 @@ def _stream(
             yield view.unchanged(), view.unchanged(), view.status(protocol.record(event))
 
 
-def _gpu_work(request: Request) -> float | None:
+def _gpu_work(request: JobRequest) -> float | None:
     """The planned work of ``request`` on a ZeroGPU slice (see :mod:`style_app.zerogpu`); None
     when the photo is not an image (the engine says so)."""
     try:
@@ -170,7 +170,7 @@ def _gpu_work(request: Request) -> float | None:
         return None
 
 
-def check_gpu_time(request: Request, clock: GpuClock) -> None:
+def check_gpu_time(request: JobRequest, clock: GpuClock) -> None:
     """On ZeroGPU, refuse a job that would need the GPU longer than ``clock`` allows."""
     work = None if gpu_module() is None else _gpu_work(request)
     if work is not None and not clock.fits(work):
@@ -199,7 +199,7 @@ def make_handler(
     signature = parameters.signature(specs, refine=refine)
     clock = GpuClock(limits.time_limit)
 
-    def gpu_seconds(engine: Engine, request: Request) -> int:  # spaces.GPU passes the function's arguments
+    def gpu_seconds(engine: Engine, request: JobRequest) -> int:  # spaces.GPU passes the function's arguments
         work = _gpu_work(request)
         return clock.duration(work) if work is not None else int(clock.limit)
 

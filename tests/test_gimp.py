@@ -264,7 +264,7 @@ def test_errors_are_explained_by_kind(plugin):
     missing = explain({"event": "error", "kind": "EngineMissing", "message": "x cannot import style_core"}, labels)
     assert "style-core gimp install" in str(missing)
     assert isinstance(
-        explain({"event": "error", "kind": "Cancelled", "message": "cancelled"}, labels), plugin.engine.Cancelled
+        explain({"event": "error", "kind": "Cancelled", "message": "cancelled"}, labels), plugin.engine.PluginCancelled
     )
     # The wording does not matter, the kind does: the same words under another kind are not an OOM.
     other = explain({"event": "error", "kind": "ImageError", "message": "out of memory at 4096x4096 px"}, labels)

@@ -114,3 +114,13 @@ def test_no_fixture_ships_in_the_package():
     names = {path.stem for path in PACKAGE.rglob("*.py")}
     assert not names & {"metrics", "synthetic", "yardstick", "clips", "pictures"}
     assert "swirl_painting" not in (PACKAGE / "examples.py").read_text()
+
+
+def test_no_two_classes_share_a_name():
+    """One name per idea: a class name means one thing across the package (the plug-in too)."""
+    seen: dict[str, list[str]] = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef):
+                seen.setdefault(node.name, []).append(str(path.relative_to(PACKAGE)))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}

@@ -25,9 +25,9 @@ from typing import Any
 import arguments as args
 import painting
 import protocol
-from engine import Cancelled, EngineConfig, PluginError
+from engine import EngineConfig, PluginCancelled, PluginError
 from gi.repository import GdkPixbuf, Gimp, GimpUi, GLib, Gtk
-from painting import Request
+from painting import PaintingRequest
 from progress import TITLE, picture
 from regions import selection_bounds
 
@@ -183,7 +183,7 @@ class DraftProgress:
     def check(self) -> None:
         self.pump()
         if self.stopped:
-            raise Cancelled
+            raise PluginCancelled
 
     def close(self) -> None:
         self.button.disconnect(self.handler)
@@ -234,7 +234,7 @@ def add_preview(
                 painting.draft(request, engine, labels, progress, path)
                 shown.set_from_pixbuf(picture(path, PREVIEW_SIDE * 2))
                 status.set_text("Preview: a draft at a small size; the result is painted at full size.")
-        except Cancelled:
+        except PluginCancelled:
             status.set_text("Preview stopped.")
         except (PluginError, args.InvalidValue) as exc:
             status.set_text(str(exc))
@@ -401,7 +401,7 @@ def run_refine_dialog(
     config: Gimp.ProcedureConfig,
     arguments: list[args.Argument],
     engine: EngineConfig,
-    request: Request,
+    request: PaintingRequest,
 ) -> bool:
     """Show the refining dialog for ``request`` (as recorded); True when the person pressed OK."""
     dialog = GimpUi.ProcedureDialog.new(procedure, config, f"{TITLE}: Refine")

@@ -68,7 +68,7 @@ class PluginError(Exception):
     """A problem to show the person in one message; the image is left as it was."""
 
 
-class Cancelled(Exception):
+class PluginCancelled(Exception):
     """The person pressed Cancel, or the engine was interrupted."""
 
 
@@ -243,13 +243,13 @@ class Engine:
 
 
 def explain(record: dict[str, Any], labels: dict[str, str]) -> Exception:
-    """The exception for an error record: :class:`Cancelled`, or a :class:`PluginError` whose
+    """The exception for an error record: :class:`PluginCancelled`, or a :class:`PluginError` whose
     message says what the person can do. ``labels`` maps settings to the dialog's labels."""
     kind, message = record.get("kind"), record.get("message", "the engine failed")
     hint = record.get("hint") or ""
     size = labels.get("size", "Output size")
     if kind == "Cancelled":
-        return Cancelled()
+        return PluginCancelled()
     if kind == ENGINE_MISSING:
         return PluginError(f"{_sentence(message)} {REINSTALL_HINT}")
     if kind == "OutOfMemoryError":

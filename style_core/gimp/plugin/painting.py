@@ -39,7 +39,7 @@ RECORDED = ("styles", "options", "size", "quality")
 
 
 @dataclass(frozen=True)
-class Request:
+class PaintingRequest:
     """A checked run: paint ``area`` of ``source`` with ``styles`` (paths) and the engine ``options``
     at a long side of ``size`` px, as a new layer named ``name``; with a ``target``, refine that
     result layer (which had ``iterations`` so far) with ``steps`` more."""
@@ -95,7 +95,7 @@ def paint_request(
     schema: dict[str, dict[str, Any]],
     config: EngineConfig,
     values: dict[str, Any],
-) -> Request:
+) -> PaintingRequest:
     """The request to paint ``layer`` with the procedure's ``values``.
 
     Raises :class:`PluginError` for what can be known before the engine starts: no style image, a
@@ -112,7 +112,7 @@ def paint_request(
         raise PluginError(str(exc)) from None
     name = "Style: " + " + ".join(style.name for style in styles)
     paths = tuple(style.path or keep_painting(style.source) for style in styles)
-    return Request(
+    return PaintingRequest(
         image, layer, area, paths, tuple(options), size, values["quality"], values["steps"], values["preview"], name
     )
 
@@ -134,7 +134,7 @@ def keep_painting(source: Gimp.Image | Gimp.Drawable) -> str:
     return path
 
 
-def refine_request(image: Gimp.Image, layer: Gimp.Layer, values: dict[str, Any]) -> Request:
+def refine_request(image: Gimp.Image, layer: Gimp.Layer, values: dict[str, Any]) -> PaintingRequest:
     """The request to refine the result layer ``layer`` with ``values["steps"]`` more iterations."""
     data = layers.read_recipe(layer)
     if data is None:
@@ -158,13 +158,13 @@ def refine_request(image: Gimp.Image, layer: Gimp.Layer, values: dict[str, Any])
     masks = None if recipe["masks"] is None else tuple(unpacked(mask) for mask in recipe["masks"])
     area = Area(*recipe["area"], masks=masks, cover=None if recipe["cover"] is None else unpacked(recipe["cover"]))
     kept = {key: recipe[key] for key in RECORDED}
-    return Request(
+    return PaintingRequest(
         image, source, area, **kept, steps=values["steps"], preview=values["preview"], name=layer.get_name(),
         target=layer, iterations=recipe["iterations"],
     )  # fmt: skip
 
 
-def run(request: Request, config: EngineConfig, labels: dict[str, str], progress: Any) -> None:
+def run(request: PaintingRequest, config: EngineConfig, labels: dict[str, str], progress: Any) -> None:
     """Paint, showing progress on ``progress``; the result is added (or refined) in one undo step.
     ``labels`` names the settings in messages, as the dialog does."""
     config.check_python()
@@ -188,7 +188,7 @@ def run(request: Request, config: EngineConfig, labels: dict[str, str], progress
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def draft_request(request: Request) -> Request:
+def draft_request(request: PaintingRequest) -> PaintingRequest:
     """``request`` at a long side of at most :data:`DRAFT_SIDE` px, with its other settings."""
     side = min(DRAFT_SIDE, request.size)
     options = list(request.options)
@@ -196,7 +196,7 @@ def draft_request(request: Request) -> Request:
     return dataclasses.replace(request, options=tuple(options), size=side, target=None, iterations=0)
 
 
-def draft(request: Request, config: EngineConfig, labels: dict[str, str], progress: Any, path: str) -> None:
+def draft(request: PaintingRequest, config: EngineConfig, labels: dict[str, str], progress: Any, path: str) -> None:
     """A quick look: :func:`draft_request` painted and written to ``path`` (a PNG); the image is
     not touched."""
     small = draft_request(request)
@@ -215,7 +215,7 @@ def draft(request: Request, config: EngineConfig, labels: dict[str, str], progre
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def command(request: Request, workdir: str, previews: bool) -> list[str]:
+def command(request: PaintingRequest, workdir: str, previews: bool) -> list[str]:
     """The engine's arguments, with the files it reads exported into ``workdir`` (style files it
     reads itself are handed over as they are)."""
     area = request.area

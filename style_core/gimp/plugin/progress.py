@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 import gi
-from engine import Cancelled
+from engine import PluginCancelled
 from gi.repository import Gdk, GdkPixbuf, Gimp, GimpUi, GLib, Gtk, Pango
 
 TITLE = "Neural Style Transfer"
@@ -40,7 +40,7 @@ class PdbProgress:
         Gimp.progress_pulse()
 
     def check(self) -> None:
-        """Raise :class:`Cancelled` when the person asked to stop (never, here)."""
+        """Raise :class:`PluginCancelled` when the person asked to stop (never, here)."""
 
     def close(self) -> None:
         Gimp.progress_end()
@@ -145,7 +145,7 @@ class ProgressWindow:
     def check(self) -> None:
         self.pump()
         if self.cancelled:
-            raise Cancelled
+            raise PluginCancelled
 
     def close(self) -> None:
         self.dialog.destroy()

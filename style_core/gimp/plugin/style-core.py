@@ -27,7 +27,7 @@ gi.require_version("Gegl", "0.4")
 gi.require_version("Gtk", "3.0")
 
 import arguments as args  # noqa: E402 - after gi's versions are chosen
-from engine import Cancelled, EngineConfig, PluginError  # noqa: E402
+from engine import EngineConfig, PluginCancelled, PluginError  # noqa: E402
 from gi.repository import Gimp, GimpUi, GLib, GObject  # noqa: E402
 
 PAINT = "python-fu-neural-style-transfer"
@@ -103,7 +103,7 @@ def run(procedure, run_mode, image, drawables, config, data):
             else:
                 shown = dialog.run_dialog(procedure, config, arguments, schema, engine, image, layer)
             if not shown:
-                raise Cancelled
+                raise PluginCancelled
         values = args.values_of(config, arguments)
         if refine:
             request = painting.refine_request(image, layer, values)
@@ -115,7 +115,7 @@ def run(procedure, run_mode, image, drawables, config, data):
         else:
             progress = progress_ui.ProgressWindow(request.headline(), status)
         painting.run(request, engine, {name: spec["label"] for name, spec in schema.items()}, progress)
-    except Cancelled:
+    except PluginCancelled:
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, None)
     except (PluginError, args.InvalidValue) as exc:
         return failure(procedure, Gimp.PDBStatusType.EXECUTION_ERROR, str(exc))
