@@ -148,6 +148,11 @@ class Placement:
     def checked(cls, ray: str | bool | None = None, workers: int | None = None, cpus_per_worker: int = 1) -> Placement:
         """The placement the job kinds' ``ray``, ``workers`` and ``cpus_per_worker`` ask for (``ray``
         True means ``"local"``); Ray and the cluster's address are checked now, before any work."""
+        if isinstance(ray, str) and not ray.strip():
+            raise UsageError(
+                "--ray was given an empty address",
+                hint="give the head node's address (HOST:6379, or ray://HOST:10001), or --ray alone for a local Ray",
+            )
         address = "local" if ray is True else (ray or None)
         if address is not None:
             require_ray(None if address == "local" else address)

@@ -70,6 +70,9 @@ def test_without_ray_or_its_cluster_the_error_is_one_line(files, tmp_path, capsy
     assert batch_main([*args, "--ray", "127.0.0.1:1"]) == 2  # nothing listens on port 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "can't reach a Ray cluster at '127.0.0.1:1'" in err[0]
+    assert batch_main([*args, "--ray", ""]) == 2  # an empty address is not "here"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ray was given an empty address" in err[0]
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     video = [str(files["video"]), "--style", str(files["style"]), "-o", str(tmp_path / "o.mp4"), "--ray"]
     for main in (batch_main, video_main):
