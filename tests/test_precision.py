@@ -44,16 +44,17 @@ def timings(fp32: float, bf16: float):
 def test_bf16_only_where_it_is_clearly_faster(fp32, bf16, expected):
     timer, calls = timings(fp32, bf16)
     assert measure(CPU, timer) == expected
-    assert sorted(calls) == [False, True]  # both precisions timed
+    assert calls == [False, True] * precision.ROUNDS  # both precisions timed, taking turns
 
 
 def test_the_choice_is_measured_once_and_kept_in_the_cache(monkeypatch: pytest.MonkeyPatch):
     timer, calls = timings(0.74, 3.40)
     monkeypatch.setattr(precision, "time_pass", timer)
+    monkeypatch.setattr(precision, "busy", lambda: False)
     assert choose("auto", CPU) == "fp32"
     assert json.loads(cache_path().read_text()) == {machine_key(CPU): "fp32"}
     precision._auto.cache_clear()  # a new process reads the file and times nothing
-    assert choose("auto", CPU) == "fp32" and len(calls) == 2
+    assert choose("auto", CPU) == "fp32" and len(calls) == 2 * precision.ROUNDS
 
 
 def test_a_setting_forces_either_without_measuring():
@@ -68,3 +69,11 @@ def test_the_real_probe_times_both_precisions():
 def test_the_key_names_the_processor_and_torch():
     key = machine_key(CPU)
     assert key.startswith("cpu-") and key.endswith(f"torch{torch.__version__}")
+
+
+def test_a_choice_measured_on_a_busy_machine_is_not_kept(monkeypatch: pytest.MonkeyPatch):
+    timer, _ = timings(0.74, 0.34)
+    monkeypatch.setattr(precision, "time_pass", timer)
+    monkeypatch.setattr(precision, "busy", lambda: True)
+    assert choose("auto", CPU) == "bf16"
+    assert not cache_path().exists()  # the next process measures again

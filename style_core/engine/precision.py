@@ -4,7 +4,8 @@ bf16 halves the network's memory traffic, and CPUs with native bf16 units (``avx
 AMX) and CUDA GPUs run its convolutions 2x faster or more; CPUs without them emulate it, 4-5x
 slower than float32. No list of CPU names can tell which: :func:`choose` times a tiny
 VGG-like forward and backward pass in both precisions, once per machine, and keeps the answer
-in a cache file keyed by the processor and torch's version (:func:`cache_path`). Only the
+in a cache file keyed by the processor and torch's version (:func:`cache_path`), unless the
+machine was busy with other work while it measured (:func:`busy`). Only the
 network runs in bf16: the statistics (Gram matrices, means), the losses and the optimiser
 stay float32 (the style losses promote their inputs).
 
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 MIN_SPEEDUP = 1.15
 #: Timed passes per precision; the fastest counts (the least disturbed by other work).
 REPEATS = 3
+#: Rounds in which the precisions take turns (each round times :data:`REPEATS` passes of each).
+ROUNDS = 3
 
 #: Times one forward and backward pass: ``(device, bf16) -> seconds``.
 Timer = Callable[[torch.device, bool], float]
@@ -136,7 +139,9 @@ def measure(device: torch.device, timer: Timer = time_pass) -> str:
     """The faster precision on ``device`` by ``timer``'s figures (MPS: float32)."""
     if device.type not in ("cpu", "cuda"):
         return "fp32"
-    fp32_seconds, bf16_seconds = timer(device, False), timer(device, True)
+    # the two precisions take turns, so that other work on a busy machine slows both alike
+    rounds = [(timer(device, False), timer(device, True)) for _ in range(ROUNDS)]
+    fp32_seconds, bf16_seconds = min(r[0] for r in rounds), min(r[1] for r in rounds)
     choice = faster(fp32_seconds, bf16_seconds)
     log.info("precision on %s: fp32 %.4f s, bf16 %.4f s: %s", device, fp32_seconds, bf16_seconds, choice)
     return choice
@@ -150,8 +155,19 @@ def _auto(device: torch.device) -> str:
     if known.get(key) in ("fp32", "bf16"):
         return known[key]
     choice = measure(device, time_pass)
-    _write(path, _read(path) | {key: choice})
+    if device.type == "cuda" or not busy():
+        _write(path, _read(path) | {key: choice})
     return choice
+
+
+def busy() -> bool:
+    """Whether other work keeps this machine's processors busy (a load average above their
+    count): the timings then say more about that work than about bf16, so the choice made is
+    not kept, and the next process measures again."""
+    try:
+        return os.getloadavg()[0] > (os.cpu_count() or 1)
+    except (AttributeError, OSError):  # no load average on this system
+        return False
 
 
 def choose(setting: str, device: torch.device) -> str:
