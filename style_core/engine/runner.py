@@ -68,7 +68,8 @@ class Runner:
             settings.preserve_colors, self.content_color, [s.rgb.to(self.device) for s in inputs.styles]
         )
         masks = None if inputs.masks is None else [mask.to(self.device) for mask in inputs.masks]
-        self.regions = regions(masks, settings.style_blend or [1.0] * len(self.styles))
+        self.blend = settings.style_blend or [1.0] * len(self.styles)
+        self.regions = regions(masks, self.blend)
         self.net, self.weights = network(
             settings.weights, settings.pooling, deepest_layer(settings.layers), str(self.device)
         )
@@ -167,8 +168,7 @@ class Runner:
             requested = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
             style_args = (side, settings.style_scale, requested, content_layers, self.inputs.tiling, precision)
             paintings.append(measure_style(self.net, style, *style_args))
-        blend_weights = settings.style_blend or [1.0] * len(self.styles)
-        painting_energy = blend([p.energy for p in paintings], blend_weights)
+        painting_energy = blend([p.energy for p in paintings], self.blend)
         content_scale = {
             name: torch.maximum(photo.energy[name], CONTENT_FLOOR * painting_energy[name]) for name in content_layers
         }
