@@ -1,8 +1,9 @@
 """A big picture is the small one made sharp: same layout, same look, more detail (real runs).
 
 The layout stages stop at :data:`~style_core.engine.plan.LAYOUT_SIDE` (512 px); here it is lowered to
-128 px so that a 256 px run has two detail stages at a size CI affords, with a painting half
-the result's size (128 px), as The Starry Night (1024 px) is for a 2048 px result.
+128 px so that a 256 px run has a detail stage at a size CI affords (planned as a 1024 px
+stage above a 512 px layout is), with a painting half the result's size (128 px), as The
+Starry Night (1024 px) is for a 2048 px result.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from style_core.engine.network import network
 from style_core.image import load_image, resize, size_for_long_side
 
 SMALL, BIG = 128, 256
-SETTINGS = {"start_size": 64, "steps": 4, "preview_every": 0, "precision": "fp32", "seed": 3}
+SETTINGS = {"start_size": 64, "quality": "draft", "preview_every": 0, "precision": "fp32", "seed": 3}
 
 
 def _tensor(image: Image.Image) -> torch.Tensor:
@@ -45,10 +46,10 @@ def pictures(content_image, painting):
 def test_the_big_picture_scaled_down_is_the_small_one(pictures):
     small, big = pictures
     down = resize(big, small.shape[-1], small.shape[-2])
-    # The detail stages start from the small result and keep it as their content: scaled back
-    # down, the big picture is the small one give or take its new detail (0.068 of the range
+    # The detail stage starts from the small result and keeps it as its content: scaled back
+    # down, the big picture is the small one give or take its new detail (0.026 of the range
     # here). Repainting every stage with every layer, as before, painted another picture: 0.138.
-    assert float((down - small).abs().mean()) < 0.1
+    assert float((down - small).abs().mean()) < 0.05
 
 
 def test_the_big_picture_keeps_the_small_ones_style_and_content(pictures, content_image, painting):
@@ -60,8 +61,9 @@ def test_the_big_picture_keeps_the_small_ones_style_and_content(pictures, conten
     )
     down = resize(big, small.shape[-1], small.shape[-2])
     small_ratios, big_ratios = yardstick.ratios(small), yardstick.ratios(down)
-    # Measured: style 0.090 small, 0.200 big scaled down (0.191 before: the fine detail a
-    # 128 px yardstick sees as noise), content 0.51 and 0.74 (0.77 before).
+    # Measured: style 0.018 small, 0.052 big scaled down (the yardstick is that sensitive to
+    # resampling alone: the small picture enlarged 2x and scaled back scores ~4x its own), content
+    # 0.56 and 0.64.
     assert big_ratios.style < 3 * small_ratios.style
     assert big_ratios.content < 1.6 * small_ratios.content
 
@@ -75,4 +77,6 @@ def test_the_big_picture_is_sharper_than_the_small_one_enlarged(pictures):
         laplacian = 4 * luma[1:-1, 1:-1] - luma[:-2, 1:-1] - luma[2:, 1:-1] - luma[1:-1, :-2] - luma[1:-1, 2:]
         return float(np.mean(laplacian**2))
 
-    assert detail(big) > 3 * detail(enlarged)
+    # The painting (128 px) is enlarged 2x for this stage, as every layer measures it scaled to
+    # the stage: the new detail is the painting's own, softened by that (measured 1.6x).
+    assert detail(big) > 1.4 * detail(enlarged)

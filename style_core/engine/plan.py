@@ -1,19 +1,24 @@
 """Planning a run: the output size, the coarse-to-fine stages, their iterations and tiles.
 
-Stages grow by √2 in long side from ``start_size`` to the output size, in two kinds:
+Stages come in two kinds:
 
-- *Layout* stages, up to :data:`LAYOUT_SIDE`, paint with every layer: they settle the
-  composition, the colours and the strokes. They are planned as the run at that size would
-  be, so a big picture starts from the very picture the 512 px run paints.
+- *Layout* stages grow by √2 in long side from ``start_size`` up to :data:`LAYOUT_SIDE` (or
+  the output, if smaller) and paint with every layer: they settle the composition, the colours
+  and the strokes. They are the 512 px run's own plan, so a big picture starts from the very
+  picture the 512 px run paints.
 - *Detail* stages, above it, follow Gatys et al. 2017's recipe for high resolutions: each
   starts from the previous result enlarged, keeps it as its content (the layout is settled),
   and refines only the fine style layers (:data:`DETAIL_STRIDE`). The network is cut after
   the deepest layer they use, so a pass costs a fraction of a whole one and tiles need
-  margins of that layer's receptive field only (16 px, not 96).
+  margins of that layer's receptive field only (16 px, not 96). They double in side
+  (:data:`DETAIL_GROWTH`) and spend their iterations where they are cheap: the first, at
+  about twice the layout's side, gets the most (an unfinished detail stage leaves a grain of
+  dots, not strokes); each bigger one starts closer to its result and gets far fewer
+  (:data:`DETAIL_STEP_EXPONENT`).
 
-Iterations fall as stages grow, in proportion to ``side ** -STEP_EXPONENT``: coarse stages
-are cheap; the big ones only refine, and the biggest get a few iterations. The quality
-presets count iterations at :data:`REFERENCE_SIDE`; ``steps`` sets the final stage's own
+Layout iterations fall as stages grow, in proportion to ``side ** -STEP_EXPONENT``. The
+quality presets count them at :data:`REFERENCE_SIDE` (:data:`QUALITY_STEPS`) and at twice the
+layout side for detail stages (:data:`DETAIL_STEPS`); ``steps`` sets the final stage's own
 count. Refining a previous result (``init=``) skips the coarse stages: it starts at full size.
 
 A stage bigger than a tile is computed tile by tile (:mod:`style_core.engine.tiles`); its
@@ -49,6 +54,14 @@ GATHER_COST = 1 / 3
 LAYOUT_SIDE = 512
 #: Detail stages refine the style layers at most this many pixels a step apart (relu1_x to relu3_x).
 DETAIL_STRIDE = 4
+#: Each detail stage's long side is this factor above the previous one, and at least
+#: :data:`DETAIL_MIN_GROWTH` times the layout's.
+DETAIL_GROWTH = 2.0
+DETAIL_MIN_GROWTH = 1.25
+#: Iterations of a detail stage at twice :data:`LAYOUT_SIDE`, per quality preset; they fall
+#: as ``side ** -DETAIL_STEP_EXPONENT`` (a bigger stage starts closer to its result).
+DETAIL_STEPS: dict[str, int] = {"draft": 10, "balanced": 25, "high": 60}
+DETAIL_STEP_EXPONENT = 3.0
 #: Detail stages hold the enlarged previous result at this layer, this many times as hard as
 #: the layout stages hold the photo.
 DETAIL_CONTENT_LAYER = "relu2_1"
@@ -128,11 +141,12 @@ class Plan:
         return sum(stage.target_work + stage.steps * stage.work for stage in self.stages)
 
 
-def stage_sides(size: int, start_size: int) -> list[int]:
-    """Long sides from coarse to fine, ending at ``size``; just ``[size]`` if it is small."""
+def stage_sides(size: int, start_size: int, growth: float = GROWTH) -> list[int]:
+    """Long sides from coarse to fine, each ``growth`` times the last, ending at ``size``; just
+    ``[size]`` if it is small."""
     sides = [size]
-    while sides[0] / GROWTH >= start_size * 0.99:
-        sides.insert(0, round(sides[0] / GROWTH))
+    while sides[0] / growth >= start_size * 0.99:
+        sides.insert(0, round(sides[0] / growth))
     return sides
 
 
@@ -150,6 +164,24 @@ def _steps(last: int, final_side: int, side: int) -> int:
     return max(1, round(last * (final_side / side) ** STEP_EXPONENT))
 
 
+def detail_sides(final_side: int) -> list[int]:
+    """Long sides of the detail stages of an output of long side ``final_side`` (above
+    :data:`LAYOUT_SIDE`): halving from it while a half stays clearly above the layout."""
+    sides = [final_side]
+    while sides[0] / DETAIL_GROWTH > LAYOUT_SIDE * DETAIL_MIN_GROWTH:
+        sides.insert(0, round(sides[0] / DETAIL_GROWTH))
+    return sides
+
+
+def detail_steps(settings: Settings, side: int, final_side: int) -> int:
+    """Iterations of a detail stage of long side ``side``: :data:`DETAIL_STEPS` at twice the
+    layout side, falling as ``side ** -DETAIL_STEP_EXPONENT``; ``steps``, when set, for the final one."""
+    if settings.steps and side == final_side:
+        return settings.steps
+    steps = DETAIL_STEPS[settings.quality] * min(1.0, 2 * LAYOUT_SIDE / side) ** DETAIL_STEP_EXPONENT
+    return max(MIN_FINAL_STEPS, round(steps))
+
+
 def make_plan(
     settings: Settings, content_size: tuple[int, int], *, tiling: Tiling, deepest: str, refine: bool = False
 ) -> Plan:
@@ -160,19 +192,19 @@ def make_plan(
     if refine:
         tiles = tuple(tiling.layout(width, height, deepest))
         return Plan(width, height, (Stage(width, height, final_steps(settings, final_side), tiles, deepest),))
-    sides = stage_sides(final_side, settings.start_size)
     fine = detail_layers(settings)
-    layout_side = max([s for s in sides if s <= LAYOUT_SIDE] or sides[:1]) if fine else final_side
+    layout_side = LAYOUT_SIDE if fine and final_side > LAYOUT_SIDE else final_side
     layout_last = final_steps(settings, layout_side)
-    detail_last = final_steps(settings, final_side)
-    detail_deepest = deepest_layer([*fine, DETAIL_CONTENT_LAYER]) if fine else deepest
     stages = []
-    for side in sides:
+    for side in stage_sides(layout_side, settings.start_size):
         stage_width, stage_height = size_for_long_side(width, height, side)
-        if side <= layout_side:
-            steps, depth = _steps(layout_last, layout_side, side), deepest
-        else:
-            steps, depth = _steps(detail_last, final_side, side), detail_deepest
-        tiles = tuple(tiling.layout(stage_width, stage_height, depth))
-        stages.append(Stage(stage_width, stage_height, steps, tiles, depth, side > layout_side))
+        tiles = tuple(tiling.layout(stage_width, stage_height, deepest))
+        stages.append(Stage(stage_width, stage_height, _steps(layout_last, layout_side, side), tiles, deepest))
+    if layout_side < final_side:
+        depth = deepest_layer([*fine, DETAIL_CONTENT_LAYER])
+        for side in detail_sides(final_side):
+            stage_width, stage_height = size_for_long_side(width, height, side)
+            tiles = tuple(tiling.layout(stage_width, stage_height, depth))
+            steps = detail_steps(settings, side, final_side)
+            stages.append(Stage(stage_width, stage_height, steps, tiles, depth, detail=True))
     return Plan(width, height, tuple(stages))

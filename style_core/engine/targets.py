@@ -5,13 +5,11 @@ is bigger than a tile (:mod:`style_core.engine.tiles`), without autograd: featur
 assembled from the tiles' cores and statistics merged over them, so the targets equal the
 whole picture's.
 
-Paintings are often smaller than the output. Scaled up to the output, their finest
-statistics go blurry, and so would the result. After Gatys et al. 2017 ("Controlling
-Perceptual Factors in Neural Style Transfer", on scale): the fine layers, which see a few
-pixels, take their statistics from the painting at its own resolution whenever the stage
-would enlarge it; the coarse layers, which carry the layout of strokes and motifs, take
-theirs from the painting scaled to the stage. The result's fine texture stays as crisp as
-the painting's brushwork at any output size.
+A painting's statistics are measured on it scaled to the stage's long side times
+``style_scale``, every layer alike, so that all layers agree on how big a stroke is (where the
+fine layers took theirs from a smaller painting at its own resolution, a big picture became a
+mosaic of strokes half the size of the coarse ones). A stage bigger than the painting enlarges
+it: its brushwork then softens a little, never the layout.
 """
 
 from __future__ import annotations
@@ -28,10 +26,6 @@ from .regions import at_resolution
 from .style_losses import Stats, StyleLoss
 from .tiles import Tile, Tiling
 from .vgg import VGG19Features, deepest_layer, feature_size, stride
-
-#: Layers whose statistics come from the painting at its own resolution when the stage
-#: would enlarge it: those a step of at most 2 pixels apart (relu1_x, relu2_x).
-FINE_STRIDE = 2
 
 
 @dataclass(frozen=True)
@@ -136,36 +130,19 @@ def measure_style(
     precision: str = "fp32",
 ) -> Measures:
     """One painting's statistics (and ``energy`` at some layers) for a stage of long side
-    ``stage_side``: coarse layers from the painting scaled to ``stage_side · style_scale``,
-    fine layers from it at its own size when that scale would enlarge it. A request's region
+    ``stage_side``, from the painting scaled to ``stage_side · style_scale``. A request's region
     map is given at the painting's own size (1, 1, h, w) and resized here."""
-    own_side = max(style.shape[-2:])
     side = max(16, round(stage_side * style_scale))
-    groups: dict[int, tuple[dict[Hashable, StatisticsRequest], list[str]]] = {}
-
-    def group(layer: str) -> tuple[dict[Hashable, StatisticsRequest], list[str]]:
-        group_side = own_side if stride(layer) <= FINE_STRIDE and side > own_side else side
-        return groups.setdefault(group_side, ({}, []))
-
-    for key, request in requests.items():
-        group(request.layer)[0][key] = request
-    for name in energy:
-        group(name)[1].append(name)
-    result = Measures()
-    for group_side, (group_requests, group_energy) in groups.items():
-        width, height = size_for_long_side(style.shape[-1], style.shape[-2], group_side)
-        scaled = resize(style, width, height)
-        layers = [*(r.layer for r in group_requests.values()), *group_energy]
-        deepest = deepest_layer(layers)
-        resized = {
-            key: StatisticsRequest(r.layer, r.loss, region_at_layer(r.weight, width, height, r.layer, deepest))
-            for key, r in group_requests.items()
-        }
-        tiles = tiles_for(scaled, tiling, layers)
-        measured = measure(network, scaled, tiles, requests=resized, energy=group_energy, precision=precision)
-        result.statistics |= measured.statistics
-        result.energy |= measured.energy
-    return result
+    width, height = size_for_long_side(style.shape[-1], style.shape[-2], side)
+    scaled = resize(style, width, height)
+    layers = [*(r.layer for r in requests.values()), *energy]
+    deepest = deepest_layer(layers)
+    resized = {
+        key: StatisticsRequest(r.layer, r.loss, region_at_layer(r.weight, width, height, r.layer, deepest))
+        for key, r in requests.items()
+    }
+    tiles = tiles_for(scaled, tiling, layers)
+    return measure(network, scaled, tiles, requests=resized, energy=energy, precision=precision)
 
 
 def region_at_layer(mask: Tensor | None, width: int, height: int, layer: str, deepest: str) -> Tensor | None:

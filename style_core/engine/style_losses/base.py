@@ -20,7 +20,9 @@ def positions(features: Tensor, weight: Tensor | None = None) -> tuple[Tensor, T
     if features.dim() != 4 or features.shape[0] != 1:
         raise ValueError(f"expected features of shape (1, C, H, W), got {tuple(features.shape)}")
     _, channels, height, width = features.shape
-    flat = features.to(torch.promote_types(features.dtype, torch.float32)).reshape(channels, height * width)
+    promoted = features.to(torch.promote_types(features.dtype, torch.float32))
+    # positions by channels first: a view of channels_last features, where (C, H·W) would be a copy
+    flat = promoted.permute(0, 2, 3, 1).reshape(height * width, channels).T
     if weight is None:
         return flat, None
     if weight.shape != (1, 1, height, width):
