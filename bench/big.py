@@ -4,7 +4,8 @@ For each version (``--against REV``, checked out into a temporary worktree, then
 each size, a default run on *Tübingen* and *The Starry Night* in its own process: wall time,
 its ratio to the same version's 512 px time, the engine's first estimate, peak RSS. Each
 result is scaled to 512 px and measured with the yardstick (``fixtures/yardstick.py``:
-style and content ratios, and the style ratio over the 512 px run's), and a 256 px crop of it
+style and content ratios, the style ratio over the 512 px run's, and over the 512 px run's
+enlarged to this size and scaled back, see :func:`upscaled`), and a 256 px crop of it
 at 100% scores its high-frequency energy (mean square of the Laplacian; an upscale scores
 1-4). This version also runs ``--variants`` at 2048 px: the sliced and W2 style losses and
 two regions (The Starry Night left, The Scream right). 100% crops of the same spot (512 px

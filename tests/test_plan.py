@@ -1,5 +1,6 @@
 from style_core.engine.plan import (
     DETAIL_CONTENT_LAYER,
+    DETAIL_PASS_COST,
     DETAIL_STEPS,
     LAYOUT_SIDE,
     MIN_FINAL_STEPS,
@@ -40,7 +41,7 @@ def test_big_pictures_spend_their_iterations_where_they_are_cheap():
     assert big.stages[0].steps == small.stages[0].steps  # 128 px gets the same at any output size
     assert len(big.stages[-1].tiles) > 1 and len(big.stages[0].tiles) == 1
     last = big.stages[-1]
-    assert last.work > pass_cost(last.deepest) * last.pixels  # margins and the gathering pass cost extra
+    assert last.work > last.pass_cost * last.pixels  # margins and the gathering pass cost extra
 
 
 def test_refining_runs_the_full_size_only():
@@ -62,7 +63,7 @@ def test_big_pictures_begin_as_the_512_px_run_and_refine_only_the_detail():
     inner = [t for s in detail for t in s.tiles if t.crop.left > 0 and t.crop.right < s.width]
     margins = {t.crop.width - t.core.width for t in inner}
     assert margins == {32}  # 16 px each side (relu3_1's receptive field), not relu5_1's 96
-    assert detail[-1].work < 0.5 * (1 + 1 / 3) * sum(t.crop.pixels for t in detail[-1].tiles)
+    assert detail[-1].pass_cost == DETAIL_PASS_COST * pass_cost("relu3_1") < DETAIL_PASS_COST * 0.5
 
 
 def test_without_fine_style_layers_every_stage_paints_the_layout():

@@ -69,6 +69,15 @@ DETAIL_CONTENT_FACTOR = 1.0
 #: The cost of writing one activation value, in multiply-accumulates: the passes are bound by
 #: memory in the first layers, where few channels meet many pixels.
 ACTIVATION_COST = 150.0
+#: What an iteration costs besides its pixels (the optimiser, the loss terms, the calls), in
+#: pixels through the whole network: measured on 2 CPU cores, a 128x96 iteration takes 1.9x
+#: the time per pixel of a 512x384 one.
+ITERATION_OVERHEAD = 12_000
+#: A detail stage's pass costs this many times what its convolutions predict: measured on 2
+#: CPU cores (bf16), the statistics of relu1_1 and relu2_1 over a megapixel and more, and
+#: activations far bigger than the caches, make a pass to relu3_1 at 1024-2048 px cost as
+#: much per pixel as a whole one at 512 px, or twice as much.
+DETAIL_PASS_COST = 3.0
 
 
 def _conv_costs() -> dict[str, float]:
@@ -115,16 +124,22 @@ class Stage:
         return self.width * self.height
 
     @property
+    def pass_cost(self) -> float:
+        """The cost of one pass of a pixel, relative to the whole network's (see :func:`pass_cost`)."""
+        return pass_cost(self.deepest) * (DETAIL_PASS_COST if self.detail else 1.0)
+
+    @property
     def work(self) -> float:
-        """The cost of one iteration, in pixels through the whole network's forward and backward pass."""
+        """The cost of one iteration, in pixels through the whole network's forward and backward
+        pass, :data:`ITERATION_OVERHEAD` included."""
         if len(self.tiles) == 1:
-            return pass_cost(self.deepest) * self.pixels
-        return pass_cost(self.deepest) * (1 + GATHER_COST) * sum(tile.crop.pixels for tile in self.tiles)
+            return self.pass_cost * self.pixels + ITERATION_OVERHEAD
+        return self.pass_cost * (1 + GATHER_COST) * sum(tile.crop.pixels for tile in self.tiles) + ITERATION_OVERHEAD
 
     @property
     def target_work(self) -> float:
         """The cost of the stage's targets: forward passes over the content and a painting."""
-        return pass_cost(self.deepest) * 2 * GATHER_COST * sum(tile.crop.pixels for tile in self.tiles)
+        return self.pass_cost * 2 * GATHER_COST * sum(tile.crop.pixels for tile in self.tiles)
 
 
 @dataclass(frozen=True)
