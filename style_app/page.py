@@ -166,7 +166,10 @@ def create_demo(
             run.click(handler(False, PAGE), inputs=inputs, api_name="page_stylize", **page),
             again.click(handler(True, PAGE), inputs=[result, *inputs], api_name="page_refine", **page),
         ]
-        stop.click(lambda: STOPPED, outputs=[status], cancels=jobs, queue=False, api_visibility="private")
+        stopped = {"outputs": [status], "queue": False, "api_visibility": "private"}
+        # Said again once the cancel is through: a last update of the run, already on its way,
+        # would otherwise overwrite it (seen on a busy machine).
+        stop.click(lambda: STOPPED, cancels=jobs, **stopped).then(lambda: STOPPED, **stopped)
         # The API for scripts: the same work, with plain values (see style_app.handler.API)
         gr.on([], handler(False, API), inputs=inputs, api_name="stylize", **events)
         gr.on([], handler(True, API), inputs=[result, *inputs], api_name="refine", **events)

@@ -153,8 +153,12 @@ def test_install_writes_the_plugin_schema_protocol_and_engine_facts(installed: P
     assert sides[0] <= 64 and sides[-1] >= 8192
     for kind in ("paint", "refine"):
         for quality in ("draft", "balanced", "high", "per_step"):
-            work = timing["work"][kind][quality]
-            assert all(b > a > 0 for a, b in itertools.pairwise(work)), (kind, quality)
+            work = [w for side, w in zip(sides, timing["work"][kind][quality], strict=True) if side >= 128]
+            # From the coarsest stage's side on, a bigger picture is more work, or about as much: a
+            # plan whose first detail stage is smaller (2896 px starts its detail at 724 px, 2048 px
+            # at 1024 px) may cost a little less (high: 0.6% at 2896 px). Below it, a picture is one
+            # stage whose iterations (and their fixed overhead) fall with its side.
+            assert all(b > 0.99 * a > 0 for a, b in itertools.pairwise(work)), (kind, quality, work)
 
 
 def test_install_refuses_missing_offline_weights_in_one_line(tmp_path: Path, capsys):

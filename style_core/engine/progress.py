@@ -74,7 +74,7 @@ class ProgressClock:
             losses=losses,
             elapsed=time.perf_counter() - self.started,
             fraction=min(round(done / total_work, 9), 1.0),  # work is a sum of fractions: round it
-            eta=max(total_work - done, 0.0) * seconds_per_work,
+            eta=max(round(total_work - done, 6), 0.0) * seconds_per_work,  # likewise: no float dust
             preview=preview,
             within=within,
         )
