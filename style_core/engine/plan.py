@@ -29,6 +29,7 @@ time left is estimated honestly from the first iteration on.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ def _conv_costs() -> dict[str, float]:
     return costs
 
 
+@functools.cache
 def pass_cost(deepest: str) -> float:
     """The cost of a pass up to ``deepest`` per input pixel, relative to one up to relu5_1."""
     costs = _conv_costs()
@@ -132,9 +134,8 @@ class Stage:
     def work(self) -> float:
         """The cost of one iteration, in pixels through the whole network's forward and backward
         pass, :data:`ITERATION_OVERHEAD` included."""
-        if len(self.tiles) == 1:
-            return self.pass_cost * self.pixels + ITERATION_OVERHEAD
-        return self.pass_cost * (1 + GATHER_COST) * sum(tile.crop.pixels for tile in self.tiles) + ITERATION_OVERHEAD
+        seen = self.pixels if len(self.tiles) == 1 else (1 + GATHER_COST) * sum(t.crop.pixels for t in self.tiles)
+        return self.pass_cost * seen + ITERATION_OVERHEAD
 
     @property
     def target_work(self) -> float:
@@ -156,12 +157,11 @@ class Plan:
         return sum(stage.target_work + stage.steps * stage.work for stage in self.stages)
 
 
-def stage_sides(size: int, start_size: int, growth: float = GROWTH) -> list[int]:
-    """Long sides from coarse to fine, each ``growth`` times the last, ending at ``size``; just
-    ``[size]`` if it is small."""
+def stage_sides(size: int, start_size: int) -> list[int]:
+    """Long sides from coarse to fine, ending at ``size``; just ``[size]`` if it is small."""
     sides = [size]
-    while sides[0] / growth >= start_size * 0.99:
-        sides.insert(0, round(sides[0] / growth))
+    while sides[0] / GROWTH >= start_size * 0.99:
+        sides.insert(0, round(sides[0] / GROWTH))
     return sides
 
 
