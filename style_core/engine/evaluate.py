@@ -55,6 +55,21 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
     return values | {"total": sum(values.values())}
 
 
+def _spread(tile: Tile, features: dict[str, Tensor], cores: dict[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+    """A crop's features and their gradients: each core's own (``cores`` are leaves cut from
+    ``features``), zero around it, in the features' memory format. (Autograd's slicing would
+    pad with contiguous zeros, and adding those to channels_last gradients is slow on the CPU.)"""
+    outputs, gradients = [], []
+    for name, core in cores.items():
+        if core.grad is None:
+            continue
+        whole = torch.zeros_like(features[name])
+        tile.core_of(whole, stride(name)).copy_(core.grad)
+        outputs.append(features[name])
+        gradients.append(whole)
+    return outputs, gradients
+
+
 class WholeEvaluator:
     """The loss of the whole picture in one forward and backward pass."""
 
@@ -137,7 +152,10 @@ class TiledEvaluator:
             for done, tile in enumerate(self.tiles, start=1):
                 crop = tile.crop.of(image.detach()).clone().requires_grad_()
                 features = self._features(crop, objective.layers)
-                cores = {name: tile.core_of(value, stride(name)) for name, value in features.items()}
+                cores = {
+                    name: tile.core_of(value, stride(name)).detach().requires_grad_()
+                    for name, value in features.items()
+                }
                 tile_content = objective.content(cores, tile.core)
                 surrogate = tile_content
                 for i, term in enumerate(objective.style_terms):
@@ -148,6 +166,7 @@ class TiledEvaluator:
                         part = term.loss.surrogate(core, weight, whole[i], term.target, residual[i])
                         surrogate = surrogate + objective.weights.style * term.share * share * part / term.scale
                 surrogate.backward()
+                torch.autograd.backward(*_spread(tile, features, cores))
                 tile.crop.of(image.grad).add_(crop.grad)
                 content = content + tile_content.detach()
                 if done < len(self.tiles):  # the whole evaluation is reported as an iteration

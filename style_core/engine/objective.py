@@ -12,7 +12,7 @@
   ``Σ m·(x - a)² / (3·Σ m)``; video ties each frame to the previous one warped by the
   optical flow with it (Ruder et al. 2016).
 
-Every term is computed in float32, whatever precision the network ran in, and its weight
+Every term is summed in float32, whatever precision the network ran in, and its weight
 means the same at any image size. The content and style terms are written so that they can
 be evaluated on a whole picture at once or gathered tile by tile
 (:mod:`style_core.engine.evaluate`): the content term is a sum over positions, and the style term a
@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..settings import Settings
+from .squared_error import squared_error
 from .style_losses import Stats, StyleLoss
 from .tiles import Box
 from .vgg import stride
@@ -153,7 +154,8 @@ class Objective:
     """The loss of one image size.
 
     Args:
-        content_targets: ``{layer: (1, C, h, w)}`` features of the content at this size.
+        content_targets: ``{layer: (1, C, h, w)}`` features of the content at this size, in the
+            network's precision.
         content_scale: ``{layer: scalar}``: each content layer's squared error is divided by it.
         style_terms: the style loss of each layer (and region).
         weights: the term weights.
@@ -168,7 +170,7 @@ class Objective:
         weights: LossWeights,
         anchor: Anchor | None = None,
     ) -> None:
-        self.content_targets = {name: content_targets[name].detach().float() for name in weights.content_layers}
+        self.content_targets = {name: content_targets[name].detach() for name in weights.content_layers}
         self.content_scale = {name: content_scale[name].clamp_min(1e-12) for name in weights.content_layers}
         self.style_terms = list(style_terms)
         self.weights = weights
@@ -187,7 +189,7 @@ class Objective:
             if core is not None:
                 step = stride(name)
                 target = target[..., core.top // step : core.bottom // step, core.left // step : core.right // step]
-            squared = (features[name].float() - target).square().sum()
+            squared = squared_error(features[name], target)
             total = total + squared / (self.content_targets[name].numel() * self.content_scale[name])
         return self.weights.content * total / len(self.content_targets)
 

@@ -73,8 +73,8 @@ def measure(
     precision: str = "fp32",
 ) -> Measures:
     """One pass of ``image`` (1, 3, H, W) through the network in ``precision``, tile by tile: the
-    feature ``maps`` of some layers, the statistics of each request, the ``energy`` of some
-    layers (those three in float32)."""
+    feature ``maps`` of some layers (in the network's precision), the statistics of each request
+    and the ``energy`` of some layers (in float32)."""
     requests = requests or {}
     layers = list(dict.fromkeys([*maps, *(r.layer for r in requests.values()), *energy]))
     result = Measures()
@@ -83,7 +83,7 @@ def measure(
     for tile in tiles:
         with autocast(image.device, precision):
             crop = network(tile.crop.of(image), layers)
-        cores = {name: tile.core_of(crop[name], stride(name)).float() for name in layers}
+        cores = {name: tile.core_of(crop[name], stride(name)) for name in layers}
         for name in maps:
             _place(result.maps, name, cores[name], tile, image)
         for key, request in requests.items():
@@ -92,7 +92,7 @@ def measure(
             if mass(core, weight) > 0:
                 parts[key].append((request.loss.statistics(core, weight), mass(core, weight)))
         for name in energy:
-            energy_parts[name].append((cores[name].square().mean(), mass(cores[name], None)))
+            energy_parts[name].append((cores[name].float().square().mean(), mass(cores[name], None)))
     result.statistics = {key: requests[key].loss.merge(parts[key]) for key in requests}
     result.energy = {
         name: sum(value * count for value, count in items) / sum(count for _, count in items)
@@ -109,7 +109,10 @@ def _place(maps: dict[str, Tensor], name: str, core: Tensor, tile: Tile, image: 
             maps[name] = core
             return
         height, width = image.shape[-2] // step, image.shape[-1] // step
-        maps[name] = core.new_zeros((1, core.shape[1], height, width))
+        # in the features' memory format: the content term compares them position by position
+        layout = torch.channels_last if core.stride(1) == 1 else torch.contiguous_format
+        shape = (1, core.shape[1], height, width)
+        maps[name] = torch.zeros(shape, dtype=core.dtype, device=core.device).contiguous(memory_format=layout)
     top, left = tile.core.top // step, tile.core.left // step
     maps[name][..., top : top + core.shape[-2], left : left + core.shape[-1]] = core
 

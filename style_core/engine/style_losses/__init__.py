@@ -27,8 +27,9 @@ in :mod:`style_core.settings`).
 
 from __future__ import annotations
 
-from .base import MeanStyleLoss, Stats, StyleLoss, blend, mean_over_positions, positions, second_moment
+from .base import MeanStyleLoss, Stats, StyleLoss, blend
 from .gram import GramLoss
+from .moments import mean_over_positions, positions, second_moment
 from .sliced import SlicedLoss
 from .w2 import W2Loss
 

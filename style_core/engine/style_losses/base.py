@@ -13,36 +13,6 @@ from torch import Tensor
 Stats = dict[str, Tensor]
 
 
-def positions(features: Tensor, weight: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
-    """``(1, C, H, W)`` features as ``(C, H·W)`` in float32 or better (bf16/fp16 activations are
-    promoted), and the ``(1, 1, H, W)`` weight map as ``(H·W,)`` weights that sum to 1
-    (``None`` stays ``None``: every position counts the same)."""
-    if features.dim() != 4 or features.shape[0] != 1:
-        raise ValueError(f"expected features of shape (1, C, H, W), got {tuple(features.shape)}")
-    _, channels, height, width = features.shape
-    promoted = features.to(torch.promote_types(features.dtype, torch.float32))
-    # positions by channels first: a view of channels_last features, where (C, H·W) would be a copy
-    flat = promoted.permute(0, 2, 3, 1).reshape(height * width, channels).T
-    if weight is None:
-        return flat, None
-    if weight.shape != (1, 1, height, width):
-        raise ValueError(f"expected a weight map of shape (1, 1, {height}, {width}), got {tuple(weight.shape)}")
-    weights = weight.to(flat.dtype).reshape(height * width)
-    return flat, weights / weights.sum().clamp_min(1e-12)
-
-
-def mean_over_positions(flat: Tensor, weights: Tensor | None) -> Tensor:
-    """``(C, N)`` values to their ``(C,)`` (weighted) mean over positions."""
-    return flat.mean(dim=1) if weights is None else flat @ weights
-
-
-def second_moment(flat: Tensor, weights: Tensor | None) -> Tensor:
-    """``(C, N)`` values to their ``(C, C)`` (weighted) second raw moment ``E[f fᵀ]``."""
-    if weights is None:
-        return flat @ flat.T / flat.shape[1]
-    return (flat * weights) @ flat.T
-
-
 class StyleLoss(ABC):
     """The style statistics of one layer and the distance to them.
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .base import MeanStyleLoss, Stats, positions, second_moment
+from .base import MeanStyleLoss, Stats
+from .moments import positions, second_moment
 
 
 def gram_matrix(features: Tensor) -> Tensor:

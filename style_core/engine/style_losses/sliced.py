@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .base import Stats, StyleLoss, positions
+from .base import Stats, StyleLoss
+from .moments import positions, promoted
 
 #: Levels (equal bins of the quantile function) at which the target is kept.
 QUANTILE_LEVELS = 1024
@@ -120,6 +121,7 @@ class SlicedLoss(StyleLoss):
 
     def _project(self, features: Tensor, weight: Tensor | None) -> tuple[Tensor, Tensor | None]:
         flat, weights = positions(features, weight)
+        flat = promoted(flat)
         directions = self.directions.to(device=flat.device, dtype=flat.dtype)
         return directions @ flat, weights
 

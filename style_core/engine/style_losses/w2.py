@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from .base import MeanStyleLoss, Stats, mean_over_positions, positions, second_moment
+from .base import MeanStyleLoss, Stats
+from .moments import mean_over_positions, positions, second_moment
 
 #: ``ε`` added to both covariances, relative to the style's mean variance ``tr Σs / C``.
 REGULARIZATION = 1e-3
