@@ -69,7 +69,21 @@ def test_partway_through_an_iteration_counts_its_share_of_the_work(monkeypatch):
     half = reporter.partway(0.5, {"total": 1.0})
     assert (half.step, half.within) == (1, 0.5)  # the iteration it is in is not counted as done
     assert half.fraction == pytest.approx(first.fraction + 0.5 * stage.work / plan.work)
-    assert half.eta < first.eta
+    assert half.eta == pytest.approx(stage.steps - 1.5)  # at the pace since the first iteration: 1 s each
+
+
+def test_the_first_iterations_set_up_costs_do_not_slow_the_pace(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(report.time, "perf_counter", clock)
+    plan = make_plan(Settings(size=100, steps=5), (100, 100), tiling=Tiling(core_side=512), deepest="relu5_1")
+    [stage] = plan.stages
+    reporter = report.ProgressClock(plan, preview_every=0, started=0.0)
+    reporter.begin_stage(0)
+    clock.now = 3.0  # the targets and a first iteration that pays for the kernels' set-up
+    reporter.iteration({"total": 1.0})
+    clock.now = 4.0  # then 1 s an iteration
+    second = reporter.iteration({"total": 1.0})
+    assert second.eta == pytest.approx(stage.steps - 2)
 
 
 def test_a_tiled_stage_reports_after_each_tile(content_image, style_image):
