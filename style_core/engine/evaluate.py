@@ -55,16 +55,24 @@ def _floats(terms: dict[str, Tensor]) -> dict[str, float]:
     return values | {"total": sum(values.values())}
 
 
-def _spread(tile: Tile, features: dict[str, Tensor], cores: dict[str, Tensor]) -> tuple[list[Tensor], list[Tensor]]:
-    """A crop's features and their gradients: each core's own (``cores`` are leaves cut from
-    ``features``), zero around it, in the features' memory format. (Autograd's slicing would
-    pad with contiguous zeros, and adding those to channels_last gradients is slow on the CPU.)"""
+def _spread(
+    tile: Tile, features: dict[str, Tensor], cores: dict[str, Tensor], surrogate: Tensor
+) -> tuple[list[Tensor], list[Tensor]]:
+    """A crop's features and the gradients of ``surrogate`` with respect to them: each core's
+    own (``cores`` are leaves cut from ``features``), zero around it, in the features' memory
+    format. (Autograd's slicing would pad with contiguous zeros, and adding those to
+    channels_last gradients is slow on the CPU; so would a leaf's ``.grad``, which is made
+    contiguous because a core is not dense.)"""
+    if not surrogate.requires_grad:
+        return [], []
+    names = list(cores)
+    grads = torch.autograd.grad(surrogate, [cores[name] for name in names], allow_unused=True)
     outputs, gradients = [], []
-    for name, core in cores.items():
-        if core.grad is None:
+    for name, grad in zip(names, grads, strict=True):
+        if grad is None:
             continue
         whole = torch.zeros_like(features[name])
-        tile.core_of(whole, stride(name)).copy_(core.grad)
+        tile.core_of(whole, stride(name)).copy_(grad)
         outputs.append(features[name])
         gradients.append(whole)
     return outputs, gradients
@@ -165,8 +173,9 @@ class TiledEvaluator:
                     if share > 0:
                         part = term.loss.surrogate(core, weight, whole[i], term.target, residual[i])
                         surrogate = surrogate + objective.weights.style * term.share * share * part / term.scale
-                surrogate.backward()
-                torch.autograd.backward(*_spread(tile, features, cores))
+                outputs, gradients = _spread(tile, features, cores, surrogate)
+                if outputs:
+                    torch.autograd.backward(outputs, gradients)
                 tile.crop.of(image.grad).add_(crop.grad)
                 content = content + tile_content.detach()
                 if done < len(self.tiles):  # the whole evaluation is reported as an iteration
