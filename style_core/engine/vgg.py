@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import conv_relu
+
 #: Output channels of each conv layer per block; "M" closes a block with a pooling layer.
 VGG19_CONFIG: tuple[int | str, ...] = (
     64, 64, "M",
@@ -178,11 +180,15 @@ class VGG19Features(nn.Module):
             x = F.pad(x, (0, max(0, least - x.shape[-1]), 0, max(0, least - x.shape[-2])), mode="replicate")
         if x.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
+        fuse = conv_relu.available(x)
         out: dict[str, Tensor] = {}
         previous = ""
         for name in self.layer_names:
-            # ReLU in place unless the convolution's output is wanted: half the memory
-            x = F.relu(x, inplace=previous not in wanted) if name.startswith("relu") else self.layers[name](x)
+            if name.startswith("conv") and fuse and name not in wanted:  # its ReLU too, in one pass
+                x = conv_relu.conv_relu(x, self.layers[name])
+            elif not (name.startswith("relu") and fuse and previous not in wanted):
+                # ReLU in place unless the convolution's output is wanted: half the memory
+                x = F.relu(x, inplace=previous not in wanted) if name.startswith("relu") else self.layers[name](x)
             previous = name
             if name in wanted:
                 out[name] = x
