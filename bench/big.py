@@ -2,7 +2,9 @@
 
 For each version (``--against REV``, checked out into a temporary worktree, then this one) and
 each size, a default run on *Tübingen* and *The Starry Night* in its own process: wall time,
-its ratio to the same version's 512 px time, the engine's first estimate, peak RSS. Each
+its ratio to the same version's 512 px time, the engine's first estimate of the whole run's
+time and its estimate a tenth of the way in (the first event's, and the first's from 10% of
+the time on, each as elapsed plus the time left), peak RSS. Each
 result is scaled to 512 px and measured with the yardstick (``fixtures/yardstick.py``:
 style and content ratios, the style ratio over the 512 px run's, and over the 512 px run's
 enlarged to this size and scaled back, see :func:`upscaled`), and a 256 px crop of it
@@ -105,6 +107,8 @@ def run_style_core(tree: Path, content: Path, style: Path, out: Path, size: int,
     result["image"] = out / "result.png"
     events = json.loads((out / "events.json").read_text()) if (out / "events.json").exists() else []
     result["first_eta"] = events[0]["eta"] + events[0]["elapsed"] if events else None
+    tenth = [e for e in events if events and e["elapsed"] >= 0.1 * events[-1]["elapsed"]]
+    result["tenth_eta"] = tenth[0]["eta"] + tenth[0]["elapsed"] if tenth else None
     return result
 
 
@@ -234,8 +238,8 @@ def report(runs: list[tuple[str, str, int, dict]], pastiche_rows: list, args, co
     ratios = yardstick_at_512(content, style)
     base = {(v, "default"): r for v, variant, size, r in runs if variant == "default" and size == 512}
     header = (
-        f"{'version':9} {'run':8} {'size':>5} {'time s':>7} {'x 512':>6} {'first ETA':>9} {'RSS MiB':>8} "
-        f"{'style':>6} {'x 512':>6} {'x up':>5} {'content':>7} {'HF 100%':>7}  targets"
+        f"{'version':9} {'run':8} {'size':>5} {'time s':>7} {'x 512':>6} {'first ETA':>9} {'ETA @10%':>8} "
+        f"{'RSS MiB':>8} {'style':>6} {'x 512':>6} {'x up':>5} {'content':>7} {'HF 100%':>7}  targets"
     )
     print()
     print(header)
@@ -262,11 +266,11 @@ def report(runs: list[tuple[str, str, int, dict]], pastiche_rows: list, args, co
             wants.append(f"<={TARGETS[size]} s")
         if size in MEMORY_TARGETS:
             wants.append(f"RSS <={MEMORY_TARGETS[size]} MiB")
-        eta = r.get("first_eta") or 0.0
+        eta, tenth_eta = r.get("first_eta") or 0.0, r.get("tenth_eta") or 0.0
         print(
-            f"{version:9} {variant:8} {size:5d} {r['time']:7.1f} {time_ratio:6.2f} {eta:9.1f} {r['rss']:8.0f} "
-            f"{measured.style:6.3f} {style_ratio:6.2f} {upscale_ratio:5.2f} {measured.content:7.3f} {detail:7.1f}  "
-            f"{'; '.join(wants)}"
+            f"{version:9} {variant:8} {size:5d} {r['time']:7.1f} {time_ratio:6.2f} {eta:9.1f} {tenth_eta:8.1f} "
+            f"{r['rss']:8.0f} {measured.style:6.3f} {style_ratio:6.2f} {upscale_ratio:5.2f} {measured.content:7.3f} "
+            f"{detail:7.1f}  {'; '.join(wants)}"
         )
     versions = list(dict.fromkeys(v for v, _, _, _ in runs))
     if len(versions) == 2:
