@@ -107,8 +107,8 @@ def run_style_core(tree: Path, content: Path, style: Path, out: Path, size: int,
     result["image"] = out / "result.png"
     events = json.loads((out / "events.json").read_text()) if (out / "events.json").exists() else []
     result["first_eta"] = events[0]["eta"] + events[0]["elapsed"] if events else None
-    tenth = [e for e in events if events and e["elapsed"] >= 0.1 * events[-1]["elapsed"]]
-    result["tenth_eta"] = tenth[0]["eta"] + tenth[0]["elapsed"] if tenth else None
+    tenth = next((e for e in events if e["elapsed"] >= 0.1 * events[-1]["elapsed"]), None)
+    result["tenth_eta"] = tenth["eta"] + tenth["elapsed"] if tenth else None
     return result
 
 

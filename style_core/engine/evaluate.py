@@ -65,10 +65,9 @@ def _spread(
     contiguous because a core is not dense.)"""
     if not surrogate.requires_grad:
         return [], []
-    names = list(cores)
-    grads = torch.autograd.grad(surrogate, [cores[name] for name in names], allow_unused=True)
+    grads = torch.autograd.grad(surrogate, list(cores.values()), allow_unused=True)
     outputs, gradients = [], []
-    for name, grad in zip(names, grads, strict=True):
+    for name, grad in zip(cores, grads, strict=True):
         if grad is None:
             continue
         whole = torch.zeros_like(features[name])

@@ -182,13 +182,16 @@ class VGG19Features(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         fuse = conv_relu.available(x)
         out: dict[str, Tensor] = {}
-        previous = ""
+        previous, fused = "", False
         for name in self.layer_names:
-            if name.startswith("conv") and fuse and name not in wanted:  # its ReLU too, in one pass
-                x = conv_relu.conv_relu(x, self.layers[name])
-            elif not (name.startswith("relu") and fuse and previous not in wanted):
-                # ReLU in place unless the convolution's output is wanted: half the memory
-                x = F.relu(x, inplace=previous not in wanted) if name.startswith("relu") else self.layers[name](x)
+            if name.startswith("conv"):
+                fused = fuse and name not in wanted  # its ReLU too, in one pass
+                x = conv_relu.conv_relu(x, self.layers[name]) if fused else self.layers[name](x)
+            elif name.startswith("relu"):
+                if not fused:  # in place unless the convolution's output is wanted: half the memory
+                    x = F.relu(x, inplace=previous not in wanted)
+            else:
+                x = self.layers[name](x)
             previous = name
             if name in wanted:
                 out[name] = x
