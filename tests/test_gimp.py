@@ -154,9 +154,8 @@ def test_install_writes_the_plugin_schema_protocol_and_engine_facts(installed: P
     for kind in ("paint", "refine"):
         for quality in ("draft", "balanced", "high", "per_step"):
             work = [w for side, w in zip(sides, timing["work"][kind][quality], strict=True) if side >= 128]
-            # From the coarsest stage's side on, a bigger picture is more work, or about as much: a
-            # plan whose first detail stage is smaller (2896 px starts its detail at 724 px, 2048 px
-            # at 1024 px) may cost a little less (high: 0.6% at 2896 px). Below it, a picture is one
+            # From the coarsest stage's side on, a bigger picture is more work, or about as much
+            # (test_plan: where a late detail stage splits in two). Below it, a picture is one
             # stage whose iterations (and their fixed overhead) fall with its side.
             assert all(b > 0.99 * a > 0 for a, b in itertools.pairwise(work)), (kind, quality, work)
 

@@ -8,13 +8,16 @@ Stages come in two kinds:
   picture the 512 px run paints.
 - *Detail* stages, above it, follow Gatys et al. 2017's recipe for high resolutions: each
   starts from the previous result enlarged, keeps it as its content (the layout is settled),
-  and refines only the fine style layers (:data:`DETAIL_STRIDE`). The network is cut after
-  the deepest layer they use, so a pass costs a fraction of a whole one and tiles need
-  margins of that layer's receptive field only (16 px, not 96). They double in side
-  (:data:`DETAIL_GROWTH`) and spend their iterations where they are cheap: the first, at
-  about twice the layout's side, gets the most (an unfinished detail stage leaves a grain of
-  dots, not strokes); each bigger one starts closer to its result and gets far fewer
-  (:data:`DETAIL_STEP_EXPONENT`).
+  and refines only the fine style layers (:data:`DETAIL_STRIDE`; the stages after the first,
+  only the finest, :data:`LATER_DETAIL_STRIDE`). The network is cut after the deepest layer
+  they use, so a pass costs a fraction of a whole one and tiles need margins of that layer's
+  receptive field only (16 px, not 96). The first is at twice the layout's side (or the
+  output, if smaller); the others grow to the output in equal factors of at most
+  :data:`DETAIL_GROWTH` (1024, 2048, 4096 px; 1024, 1448 px). The first gets the most
+  iterations (an unfinished detail stage leaves a grain of dots, not strokes); each later one
+  starts closer to its result and gets far fewer (:data:`DETAIL_STEP_EXPONENT`). So a picture
+  between two of those sizes runs the smaller one's plan and a stage more: a bigger picture is
+  more work (but for a few percent where a late stage splits in two).
 
 Layout iterations fall as stages grow, in proportion to ``side ** -STEP_EXPONENT``. The
 quality presets count them at :data:`REFERENCE_SIDE` (:data:`QUALITY_STEPS`) and at twice the
@@ -49,18 +52,24 @@ MIN_FINAL_STEPS = 2
 #: Each stage's long side is this factor above the previous one.
 GROWTH = math.sqrt(2)
 #: The gathering pass of a tiled iteration (a forward pass) costs this share of a forward and
-#: backward pass.
-GATHER_COST = 1 / 3
+#: backward pass (bound by memory as they are, a forward pass costs more than the third its
+#: multiply-accumulates say; fitted with :data:`ACTIVATION_COST`).
+GATHER_COST = 2 / 3
 #: The longest side of the layout stages; bigger stages refine the detail only.
 LAYOUT_SIDE = 512
-#: Detail stages refine the style layers at most this many pixels a step apart (relu1_x to relu3_x).
+#: The first detail stage refines the style layers at most this many pixels a step apart
+#: (relu1_x to relu3_x).
 DETAIL_STRIDE = 4
-#: Each detail stage's long side is this factor above the previous one, and at least
-#: :data:`DETAIL_MIN_GROWTH` times the layout's.
+#: Later detail stages refine those at most this many pixels apart (relu1_x, relu2_x): the first
+#: has settled the strokes' texture at relu3_1, and enlarged twice it only wants sharpening.
+#: (A 2048 px run, Tübingen and The Starry Night: its last stage without relu3_1 took 15 s, not
+#: 20, and the result, scaled to 512 px, came closer to the 512 px one: x up 1.79, not 1.96.)
+LATER_DETAIL_STRIDE = 2
+#: Each detail stage's long side is at most this factor above the previous one.
 DETAIL_GROWTH = 2.0
-DETAIL_MIN_GROWTH = 1.25
-#: Iterations of a detail stage at twice :data:`LAYOUT_SIDE`, per quality preset; they fall
-#: as ``side ** -DETAIL_STEP_EXPONENT`` (a bigger stage starts closer to its result).
+#: Iterations of the first detail stage, per quality preset; the n-th after it gets
+#: ``DETAIL_GROWTH ** (-n * DETAIL_STEP_EXPONENT)`` as many (at least :data:`MIN_FINAL_STEPS`):
+#: each starts from a result closer to its own.
 DETAIL_STEPS: dict[str, int] = {"draft": 10, "balanced": 25, "high": 60}
 DETAIL_STEP_EXPONENT = 3.0
 #: Detail stages hold the enlarged previous result at this layer, this many times as hard as
@@ -68,17 +77,19 @@ DETAIL_STEP_EXPONENT = 3.0
 DETAIL_CONTENT_LAYER = "relu2_1"
 DETAIL_CONTENT_FACTOR = 1.0
 #: The cost of writing one activation value, in multiply-accumulates: the passes are bound by
-#: memory in the first layers, where few channels meet many pixels.
-ACTIVATION_COST = 150.0
+#: memory in the first layers, where few channels meet many pixels (their element-wise passes,
+#: poolings and gradient sums cost more than their convolutions on a CPU with bf16 units).
+ACTIVATION_COST = 1600.0
 #: What an iteration costs besides its pixels (the optimiser, the loss terms, the calls), in
-#: pixels through the whole network: measured on 2 CPU cores, a 128x96 iteration takes 1.9x
-#: the time per pixel of a 512x384 one.
-ITERATION_OVERHEAD = 12_000
-#: A detail stage's pass costs this many times what its convolutions predict: its activations,
-#: a megapixel and more at 64-128 channels, are far bigger than the caches, and its passes are
-#: bound by memory. Measured on 2 CPU cores (bf16): an iteration at 1024 px takes 0.99 s (this
-#: model: 1.14 s), one at 2048 px, in 6 tiles, 6.8 s (this model: 6.3 s).
-DETAIL_PASS_COST = 3.0
+#: pixels through the whole network.
+ITERATION_OVERHEAD = 20_000
+#: A detail stage's pass costs this many times what its convolutions and activations predict:
+#: its activations, a megapixel and more, are far bigger than the caches.
+#: These and :data:`GATHER_COST` are fitted to the iterations of a 2048 and a 4096 px run on 2
+#: CPU cores (bf16): each stage's time per iteration, from 128 px (0.04 s) to 4096 px (19.8 s,
+#: in 18 tiles), is within 10% of its work at one pace (with the earlier 150, 12 000, 3.0 and
+#: 1/3: 25% off, the last stages' too short).
+DETAIL_PASS_COST = 1.75
 
 
 def _conv_costs() -> dict[str, float]:
@@ -103,23 +114,30 @@ def pass_cost(deepest: str) -> float:
     return upto(deepest) / upto("relu5_1")
 
 
-def detail_layers(settings: Settings) -> tuple[str, ...]:
-    """The style layers a detail stage refines; none when the settings use no fine layer."""
-    return tuple(name for name in settings.style_layers if stride(name) <= DETAIL_STRIDE)
+def detail_layers(settings: Settings, finest: int = DETAIL_STRIDE) -> tuple[str, ...]:
+    """The style layers a detail stage refines, those at most ``finest`` pixels a step apart;
+    none when the settings use no such layer."""
+    return tuple(name for name in settings.style_layers if stride(name) <= finest)
 
 
 @dataclass(frozen=True)
 class Stage:
     """One size of the schedule: ``width`` x ``height`` pixels, at most ``steps`` iterations,
     computed over ``tiles`` (one tile: the whole picture at once) by the network up to
-    ``deepest``; a ``detail`` stage refines the previous result (see the module's docstring)."""
+    ``deepest``; a detail stage refines the previous result in its ``detail_layers`` alone (see
+    the module's docstring), a layout stage has none."""
 
     width: int
     height: int
     steps: int
     tiles: tuple[Tile, ...]
     deepest: str = "relu5_1"
-    detail: bool = False
+    detail_layers: tuple[str, ...] = ()
+
+    @property
+    def detail(self) -> bool:
+        """Whether this stage refines the previous result's detail (else it paints the layout)."""
+        return bool(self.detail_layers)
 
     @property
     def pixels(self) -> int:
@@ -181,19 +199,21 @@ def _steps(last: int, final_side: int, side: int) -> int:
 
 def detail_sides(final_side: int) -> list[int]:
     """Long sides of the detail stages of an output of long side ``final_side`` (above
-    :data:`LAYOUT_SIDE`): halving from it while a half stays clearly above the layout."""
-    sides = [final_side]
-    while sides[0] / DETAIL_GROWTH > LAYOUT_SIDE * DETAIL_MIN_GROWTH:
-        sides.insert(0, round(sides[0] / DETAIL_GROWTH))
-    return sides
+    :data:`LAYOUT_SIDE`): from twice the layout's side (or the output, if smaller) to the output
+    in equal factors of at most :data:`DETAIL_GROWTH`."""
+    first = min(final_side, 2 * LAYOUT_SIDE)
+    count = math.ceil(math.log(final_side / first, DETAIL_GROWTH) - 1e-9)
+    return [round(first * (final_side / first) ** (i / count)) for i in range(count)] + [final_side]
 
 
-def detail_steps(settings: Settings, side: int, final_side: int) -> int:
-    """Iterations of a detail stage of long side ``side``: :data:`DETAIL_STEPS` at twice the
-    layout side, falling as ``side ** -DETAIL_STEP_EXPONENT``; ``steps``, when set, for the final one."""
-    if settings.steps and side == final_side:
+def detail_steps(settings: Settings, rank: int, final: bool) -> int:
+    """Iterations of the detail stage of this ``rank`` (0 for the first; see
+    :data:`DETAIL_STEPS`); ``steps``, when set, for the ``final`` one."""
+    if settings.steps and final:
         return settings.steps
-    steps = DETAIL_STEPS[settings.quality] * min(1.0, 2 * LAYOUT_SIDE / side) ** DETAIL_STEP_EXPONENT
+    if rank == 0:
+        return DETAIL_STEPS[settings.quality]
+    steps = DETAIL_STEPS[settings.quality] * DETAIL_GROWTH ** (-rank * DETAIL_STEP_EXPONENT)
     return max(MIN_FINAL_STEPS, round(steps))
 
 
@@ -216,10 +236,12 @@ def make_plan(
         tiles = tuple(tiling.layout(stage_width, stage_height, deepest))
         stages.append(Stage(stage_width, stage_height, _steps(layout_last, layout_side, side), tiles, deepest))
     if layout_side < final_side:
-        depth = deepest_layer([*fine, DETAIL_CONTENT_LAYER])
-        for side in detail_sides(final_side):
+        sides = detail_sides(final_side)
+        for i, side in enumerate(sides):
+            layers = (detail_layers(settings, LATER_DETAIL_STRIDE) if i else ()) or fine
+            depth = deepest_layer([*layers, DETAIL_CONTENT_LAYER])
             stage_width, stage_height = size_for_long_side(width, height, side)
             tiles = tuple(tiling.layout(stage_width, stage_height, depth))
-            steps = detail_steps(settings, side, final_side)
-            stages.append(Stage(stage_width, stage_height, steps, tiles, depth, detail=True))
+            steps = detail_steps(settings, i, final=i == len(sides) - 1)
+            stages.append(Stage(stage_width, stage_height, steps, tiles, depth, layers))
     return Plan(width, height, tuple(stages))

@@ -75,9 +75,6 @@ class Runner:
         )
         self.precision = choose(settings.precision, self.device)
         self.loss_weights = LossWeights.from_settings(settings)
-        self.detail_weights = self.loss_weights.for_detail(
-            plan.detail_layers(settings), plan.DETAIL_CONTENT_LAYER, plan.DETAIL_CONTENT_FACTOR
-        )
 
     def paint_stage(
         self,
@@ -142,9 +139,11 @@ class Runner:
     def objective(self, stage: plan.Stage, previous: Tensor | None = None) -> Objective:
         """Targets of one stage: content features at its size, style statistics at the style
         scale. A detail stage (see :mod:`.plan`) holds the ``previous`` stage's picture, enlarged,
-        at a shallow layer, and takes the fine style layers alone."""
+        at a shallow layer, and takes its detail layers alone."""
         settings = self.settings
-        weights = self.detail_weights if stage.detail else self.loss_weights
+        weights = self.loss_weights
+        if stage.detail:
+            weights = weights.for_detail(stage.detail_layers, plan.DETAIL_CONTENT_LAYER, plan.DETAIL_CONTENT_FACTOR)
         content = resize(self.content if previous is None else previous, stage.width, stage.height)
         loss_class = STYLE_LOSSES[settings.style_loss]
         losses = {name: loss_class(self.net.channels(name), self.generator) for name in weights.style_layers}
