@@ -64,6 +64,8 @@ def test_big_pictures_begin_as_the_512_px_run_and_refine_only_the_detail():
     assert DETAIL_CONTENT_LAYER in ("relu1_1", "relu2_1")
     assert [s.deepest for s in detail] == ["relu3_1", "relu2_1"]  # later stages sharpen the finest layers
     assert [s.detail_layers for s in detail] == [("relu1_1", "relu2_1", "relu3_1"), ("relu1_1", "relu2_1")]
+    # Max pooling's gradient leaves a lattice of dots that the enlarged stages magnify.
+    assert {s.pooling for s in layout} == {"max"} and {s.pooling for s in detail} == {"avg"}
     assert [s.steps for s in detail] == sorted((s.steps for s in detail), reverse=True)
     inner = [t for t in detail[-1].tiles if t.crop.left > 0 and t.crop.right < detail[-1].width]
     margins = {t.crop.width - t.core.width for t in inner}

@@ -89,7 +89,7 @@ def _objective(content_image, style_image, style_loss: str, size: int, masks=Non
     objective = run.objective(stage)
     content = resize(load_image(content_image).rgb, stage.width, stage.height)
     picture = (0.7 * content + 0.3 * torch.rand(content.shape, generator=torch.Generator().manual_seed(1))).clamp(0, 1)
-    return run.net, objective, picture, stage
+    return run.network(stage.pooling)[0], objective, picture, stage
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,8 @@ from .progress import ProgressClock
 from .regions import compose, regions
 from .style_losses import STYLE_LOSSES, blend
 from .targets import StatisticsRequest, measure, measure_style, region_at_layer
-from .vgg import deepest_layer
+from .vgg import VGG19Features, deepest_layer
+from .weights import VGGWeights
 
 #: Memory for L-BFGS's curvature history, in bytes: big stages keep fewer pairs.
 HISTORY_MEMORY = 1e9
@@ -70,11 +71,14 @@ class Runner:
         masks = None if inputs.masks is None else [mask.to(self.device) for mask in inputs.masks]
         self.blend = settings.style_blend or [1.0] * len(self.styles)
         self.regions = regions(masks, self.blend)
-        self.net, self.weights = network(
-            settings.weights, settings.pooling, deepest_layer(settings.layers), str(self.device)
-        )
+        self.net, self.weights = self.network(settings.pooling)
         self.precision = choose(settings.precision, self.device)
         self.loss_weights = LossWeights.from_settings(settings)
+
+    def network(self, pooling: str) -> tuple[VGG19Features, VGGWeights]:
+        """The run's feature extractor, pooling by ``pooling`` (built once per process)."""
+        settings = self.settings
+        return network(settings.weights, pooling, deepest_layer(settings.layers), str(self.device))
 
     def paint_stage(
         self,
@@ -157,8 +161,9 @@ class Runner:
         }
         content_layers = weights.content_layers
         side, precision = max(stage.width, stage.height), self.precision
+        net, _ = self.network(stage.pooling)
         photo = measure(
-            self.net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers,
+            net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers,
             precision=precision,
         )  # fmt: skip
         paintings = []
@@ -166,7 +171,7 @@ class Runner:
             mask = None if style_mask is None else style_mask.to(self.device)
             requested = {name: StatisticsRequest(name, loss, mask) for name, loss in losses.items()}
             style_args = (side, settings.style_scale, requested, content_layers, self.inputs.tiling, precision)
-            paintings.append(measure_style(self.net, style, *style_args))
+            paintings.append(measure_style(net, style, *style_args))
         painting_energy = blend([p.energy for p in paintings], self.blend)
         content_scale = {
             name: torch.maximum(photo.energy[name], CONTENT_FLOOR * painting_energy[name]) for name in content_layers
@@ -190,9 +195,10 @@ class Runner:
     ) -> Evaluate:
         """The loss and gradient of a picture at ``stage``: at once, or tile by tile (then
         ``partway`` hears the share of each evaluation done, tile by tile)."""
+        net, _ = self.network(stage.pooling)
         if len(stage.tiles) == 1:
-            return WholeEvaluator(self.net, objective, self.precision)
-        return TiledEvaluator(self.net, objective, stage.tiles, self.precision, partway)
+            return WholeEvaluator(net, objective, self.precision)
+        return TiledEvaluator(net, objective, stage.tiles, self.precision, partway)
 
     def finish(self, image: Tensor) -> Tensor:
         """The optimised image as it is shown: the colours given back; with masks, the photo as it
