@@ -141,9 +141,9 @@ class Stage:
     height: int
     steps: int
     tiles: tuple[Tile, ...]
+    pooling: str
     deepest: str = "relu5_1"
     detail_layers: tuple[str, ...] = ()
-    pooling: str = "max"
 
     @property
     def detail(self) -> bool:
@@ -238,7 +238,7 @@ def make_plan(
     if refine:
         tiles = tuple(tiling.layout(width, height, deepest))
         steps = final_steps(settings, final_side)
-        return Plan(width, height, (Stage(width, height, steps, tiles, deepest, pooling=settings.pooling),))
+        return Plan(width, height, (Stage(width, height, steps, tiles, settings.pooling, deepest),))
     fine = detail_layers(settings)
     layout_side = LAYOUT_SIDE if fine and final_side > LAYOUT_SIDE else final_side
     layout_last = final_steps(settings, layout_side)
@@ -247,14 +247,14 @@ def make_plan(
         stage_width, stage_height = size_for_long_side(width, height, side)
         tiles = tuple(tiling.layout(stage_width, stage_height, deepest))
         steps = _steps(layout_last, layout_side, side)
-        stages.append(Stage(stage_width, stage_height, steps, tiles, deepest, pooling=settings.pooling))
+        stages.append(Stage(stage_width, stage_height, steps, tiles, settings.pooling, deepest))
     if layout_side < final_side:
         sides = detail_sides(final_side)
         for i, side in enumerate(sides):
-            layers = (detail_layers(settings, LATER_DETAIL_STRIDE) if i else ()) or fine
+            layers = fine if i == 0 else detail_layers(settings, LATER_DETAIL_STRIDE) or fine
             depth = deepest_layer([*layers, DETAIL_CONTENT_LAYER])
             stage_width, stage_height = size_for_long_side(width, height, side)
             tiles = tuple(tiling.layout(stage_width, stage_height, depth))
             steps = detail_steps(settings, i, final=i == len(sides) - 1)
-            stages.append(Stage(stage_width, stage_height, steps, tiles, depth, layers, DETAIL_POOLING))
+            stages.append(Stage(stage_width, stage_height, steps, tiles, DETAIL_POOLING, depth, layers))
     return Plan(width, height, tuple(stages))

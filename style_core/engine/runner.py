@@ -71,7 +71,7 @@ class Runner:
         masks = None if inputs.masks is None else [mask.to(self.device) for mask in inputs.masks]
         self.blend = settings.style_blend or [1.0] * len(self.styles)
         self.regions = regions(masks, self.blend)
-        self.net, self.weights = self.network(settings.pooling)
+        _, self.weights = self.network(settings.pooling)  # loaded before the first stage
         self.precision = choose(settings.precision, self.device)
         self.loss_weights = LossWeights.from_settings(settings)
 
@@ -149,8 +149,9 @@ class Runner:
         if stage.detail:
             weights = weights.for_detail(stage.detail_layers, plan.DETAIL_CONTENT_LAYER, plan.DETAIL_CONTENT_FACTOR)
         content = resize(self.content if previous is None else previous, stage.width, stage.height)
+        net, _ = self.network(stage.pooling)
         loss_class = STYLE_LOSSES[settings.style_loss]
-        losses = {name: loss_class(self.net.channels(name), self.generator) for name in weights.style_layers}
+        losses = {name: loss_class(net.channels(name), self.generator) for name in weights.style_layers}
         deepest = deepest_layer(weights.layers)
         requests = {
             (r, name): StatisticsRequest(
@@ -161,7 +162,6 @@ class Runner:
         }
         content_layers = weights.content_layers
         side, precision = max(stage.width, stage.height), self.precision
-        net, _ = self.network(stage.pooling)
         photo = measure(
             net, content, stage.tiles, maps=content_layers, requests=requests, energy=content_layers,
             precision=precision,
