@@ -76,9 +76,16 @@ def page(served: Served, tmp_path_factory):
 
 
 def _set_number(page, elem_id: str, value: int) -> None:
+    """Type ``value`` into a number box and leave it; again if the box was drawn anew meanwhile
+    (an accordion that has just opened may redraw its settings with their defaults)."""
     field = page.locator(f"#{elem_id} input[type=number]")
-    field.fill(str(value))
-    field.press("Tab")  # a number box takes its value when it loses focus
+    for _ in range(3):
+        field.fill(str(value))
+        field.press("Tab")  # a number box takes its value when it loses focus
+        page.wait_for_timeout(300)
+        if field.input_value() == str(value):
+            return
+    raise AssertionError(f"#{elem_id} does not keep {value}")
 
 
 def _open_advanced(page) -> None:
