@@ -23,7 +23,8 @@ of the style's, as the Gram loss does), divided by :data:`PULL`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -45,12 +46,34 @@ QUANTILE_LEVELS = 1024
 PULL = 4.0
 
 
+def _by_rows(sort: Callable[..., np.ndarray], values: Tensor) -> Tensor:
+    """``sort`` (:func:`numpy.sort` or :func:`numpy.argsort`) along each row of ``(D, N)`` values
+    on the CPU, the rows shared among torch's threads: numpy's sorts, three to five times faster
+    than torch's, run on one core and release the GIL."""
+    array = values.detach().numpy()
+    out = np.empty(array.shape, dtype=np.intp if sort is np.argsort else array.dtype)
+    parts = [rows for rows in np.array_split(np.arange(array.shape[0]), torch.get_num_threads()) if len(rows)]
+
+    def part(rows: np.ndarray) -> None:
+        out[rows[0] : rows[-1] + 1] = sort(array[rows[0] : rows[-1] + 1], axis=1)
+
+    with ThreadPoolExecutor(len(parts)) as pool:
+        list(pool.map(part, parts))
+    return torch.from_numpy(out)
+
+
 def _order(values: Tensor) -> Tensor:
-    """The indices that sort each row of ``(D, N)`` values, ascending (numpy's vectorised sort
-    is about three times faster than torch's on the CPU)."""
+    """The indices that sort each row of ``(D, N)`` values, ascending."""
     if values.device.type == "cpu":
-        return torch.from_numpy(np.argsort(values.detach().numpy(), axis=1))
+        return _by_rows(np.argsort, values)
     return values.detach().argsort(dim=1)
+
+
+def _sorted(values: Tensor) -> Tensor:
+    """Each row of ``(D, N)`` values, sorted ascending (no gradient)."""
+    if values.device.type == "cpu":
+        return _by_rows(np.sort, values)
+    return values.detach().sort(dim=1).values
 
 
 def _exact_dtype(device: torch.device) -> torch.dtype:
@@ -68,17 +91,20 @@ def quantile_bins(values: Tensor, weights: Tensor | None, levels: int = QUANTILE
     Positions of zero mass don't count.
     """
     rows, count = values.shape
-    order = _order(values)
     dtype = _exact_dtype(values.device)
-    ordered = values.gather(1, order).to(dtype)
-    if weights is None:
-        mass = torch.full_like(ordered, 1.0 / count)
-    else:
-        mass = (weights.to(dtype) / weights.to(dtype).sum())[order]
-    zero = ordered.new_zeros(rows, 1)
+    edges = torch.linspace(0.0, 1.0, levels + 1, dtype=dtype, device=values.device).expand(rows, -1).contiguous()
+    zero = values.new_zeros(rows, 1, dtype=dtype)
+    if weights is None:  # equal masses: the knots are at levels k / N
+        ordered = _sorted(values).to(dtype)
+        integral = torch.cat([zero, ordered.cumsum(dim=1) / count], dim=1)  # ∫ quantile up to each knot
+        segment = (edges * count).floor().long().clamp(0, count - 1)
+        at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - segment.to(dtype) / count)
+        return (at_edges.diff(dim=1) * levels).to(values.dtype)
+    order = _order(values)
+    ordered = values.detach().gather(1, order).to(dtype)
+    mass = (weights.to(dtype) / weights.to(dtype).sum())[order]
     cumulative = torch.cat([zero, mass.cumsum(dim=1)], dim=1)  # (D, N + 1): level at each knot
     integral = torch.cat([zero, (ordered * mass).cumsum(dim=1)], dim=1)  # ∫ quantile up to each knot
-    edges = torch.linspace(0.0, 1.0, levels + 1, dtype=dtype, device=values.device).expand(rows, -1).contiguous()
     segment = (torch.searchsorted(cumulative, edges, right=True) - 1).clamp(0, count - 1)
     at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - cumulative.gather(1, segment))
     return (at_edges.diff(dim=1) * levels).to(values.dtype)
