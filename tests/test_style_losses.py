@@ -7,16 +7,27 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fixtures.yardstick import Yardstick
 from style_core import stylize
 from style_core.engine.network import network
 from style_core.engine.style_losses import STYLE_LOSSES, MeanStyleLoss, StyleLoss, blend
-from style_core.engine.style_losses.sliced import QUANTILE_LEVELS, SlicedLoss
+from style_core.engine.style_losses.sliced import (
+    QUANTILE_LEVELS,
+    SlicedLoss,
+    levels_of,
+    quantile_bins,
+    quantiles_at,
+    transported,
+)
 from style_core.engine.style_losses.w2 import REGULARIZATION, W2Loss, trace_sqrt
 from style_core.image import load_image, resize, size_for_long_side
 
 NAMES = sorted(STYLE_LOSSES)
+#: Repeatable property tests: the same examples on every run, no example database on disk.
+PROPERTIES = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 MEAN_TYPE = [name for name in NAMES if issubclass(STYLE_LOSSES[name], MeanStyleLoss)]
 
 
@@ -141,6 +152,41 @@ def test_sliced_self_distance_is_small_with_more_positions_than_levels():
     stats = loss.statistics(x)
     assert loss.distance(x, stats).item() < 1e-4 * loss.scale(stats, stats).item()
     assert stats["quantiles"].shape[1] == QUANTILE_LEVELS
+
+
+def _rows(seed: int, rows: int, count: int, ties: bool) -> torch.Tensor:
+    """``(rows, count)`` values; with ``ties``, a ReLU's zeros and values on a coarse grid."""
+    values = torch.randn(rows, count, generator=torch.Generator().manual_seed(seed))
+    return (values.relu() * 4).round() / 4 if ties else values
+
+
+@PROPERTIES
+@given(
+    seed=st.integers(0, 2**16),
+    rows=st.integers(1, 3),
+    count=st.integers(1, 3000),
+    levels=st.sampled_from([1, 7, 64, 1024]),
+    ties=st.booleans(),
+)
+def test_sliced_bins_of_equal_masses_are_those_of_the_weighted_path(seed, rows, count, levels, ties):
+    # a plain sort with the knots at k/N against argsort, cumulative masses and a search
+    values = _rows(seed, rows, count, ties)
+    equal = torch.full((count,), 1.0 / count)
+    torch.testing.assert_close(
+        quantile_bins(values, None, levels), quantile_bins(values, equal, levels), rtol=1e-5, atol=1e-5
+    )
+
+
+@PROPERTIES
+@given(seed=st.integers(0, 2**16), rows=st.integers(1, 3), count=st.integers(1, 2000), ties=st.booleans())
+def test_sliced_transport_is_the_target_at_the_level_in_the_source(seed, rows, count, ties):
+    # numpy's interpolation against levels_of then quantiles_at: ties in the source's bins (a
+    # ReLU's zeros), values tied with them and values beyond both ends
+    source = quantile_bins(_rows(seed, rows, 3000, ties), None, 256)
+    target = quantile_bins(_rows(seed + 1, rows, 3000, False) * 3, None, 256)
+    values = _rows(seed + 2, rows, count, ties) * 1.5
+    expected = quantiles_at(target, levels_of(source, values))
+    torch.testing.assert_close(transported(values, source, target), expected, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("name", MEAN_TYPE)
