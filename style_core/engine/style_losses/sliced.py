@@ -88,7 +88,7 @@ def _exact_dtype(device: torch.device) -> torch.dtype:
 def quantile_bins(values: Tensor, weights: Tensor | None, levels: int = QUANTILE_LEVELS) -> Tensor:
     """The quantile function of each row of ``(D, N)`` values, where position ``i`` has mass
     ``weights[i]`` (``(N,)`` summing to 1; None: ``1/N`` each), averaged over each of ``levels``
-    equal bins of [0, 1]: ``(D, levels)``.
+    equal bins of [0, 1]: ``(D, levels)``, without gradient.
 
     Exact for the empirical distribution: the integral of the quantile function is piecewise
     linear between cumulative masses, so each bin's mean is a difference of two interpolations.
@@ -102,8 +102,17 @@ def quantile_bins(values: Tensor, weights: Tensor | None, levels: int = QUANTILE
         ordered = _sorted(values).to(dtype)
         integral = torch.cat([zero, ordered.cumsum(dim=1) / count], dim=1)  # ∫ quantile up to each knot
         segment = (edges * count).floor().long().clamp(0, count - 1)
-        at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - segment.to(dtype) / count)
-        return (at_edges.diff(dim=1) * levels).to(values.dtype)
+        below = segment.to(dtype) / count  # the level at each segment's first knot
+    else:
+        order = _order(values)
+        ordered = values.detach().gather(1, order).to(dtype)
+        mass = (weights.to(dtype) / weights.to(dtype).sum())[order]
+        cumulative = torch.cat([zero, mass.cumsum(dim=1)], dim=1)  # (D, N + 1): level at each knot
+        integral = torch.cat([zero, (ordered * mass).cumsum(dim=1)], dim=1)  # ∫ quantile up to each knot
+        segment = (torch.searchsorted(cumulative, edges, right=True) - 1).clamp(0, count - 1)
+        below = cumulative.gather(1, segment)
+    at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - below)
+    return (at_edges.diff(dim=1) * levels).to(values.dtype)
     order = _order(values)
     ordered = values.detach().gather(1, order).to(dtype)
     mass = (weights.to(dtype) / weights.to(dtype).sum())[order]
