@@ -189,6 +189,22 @@ def test_sliced_transport_is_the_target_at_the_level_in_the_source(seed, rows, c
     torch.testing.assert_close(transported(values, source, target), expected, rtol=1e-4, atol=1e-4)
 
 
+@PROPERTIES
+@given(seed=st.integers(0, 2**16), height=st.integers(1, 40), width=st.integers(1, 40))
+def test_sliced_distance_of_equal_masses_and_its_gradient_are_the_weighted_paths(seed, height, width):
+    # one sort and match per row, the gradient kept from the forward pass, against argsort,
+    # scatter and autograd with a weight of ones (random values: no ties to order either way)
+    loss = make("sliced", 4, seed)
+    target = loss.statistics(features(4, 9, 7, seed=seed + 1) * 2)
+    results = []
+    for weight in (None, torch.ones(1, 1, height, width)):
+        x = features(4, height, width, seed=seed).requires_grad_()
+        distance = loss.distance(x, target, weight)
+        distance.backward()
+        results.append((distance.detach(), x.grad))
+    torch.testing.assert_close(results[0], results[1], rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("name", MEAN_TYPE)
 def test_blend_and_merge_of_parts_are_the_statistics_of_the_whole(name):
     loss = make(name, 4)

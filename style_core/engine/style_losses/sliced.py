@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from .base import Stats, StyleLoss
@@ -80,6 +79,43 @@ def _sorted(values: Tensor) -> Tensor:
     return torch.from_numpy(ordered)
 
 
+def _rank_residual(values: Tensor, by_rank: Tensor) -> Tensor:
+    """Each of ``(D, N)`` values less the target for its rank in its row (``by_rank``, ``(D, N)``,
+    the target of rank ``r`` at ``[:, r]``), ``(D, N)``, without gradient. On the CPU each row
+    is sorted and matched in one numpy pass on torch's threads, not sorted in one and scattered
+    in another."""
+    if values.device.type != "cpu":
+        order = values.detach().argsort(dim=1)
+        return values.detach() - torch.empty_like(values).scatter_(1, order, by_rank)
+    array, goals = values.detach().numpy(), by_rank.numpy()
+    residual = np.empty_like(array)
+
+    def work(rows: slice) -> None:
+        for row in range(rows.start, rows.stop):
+            order = np.argsort(array[row])
+            residual[row, order] = array[row, order] - goals[row]
+
+    _by_rows(work, array.shape[0])
+    return torch.from_numpy(residual)
+
+
+class _RankDistance(torch.autograd.Function):
+    """The mean squared difference of ``(D, N)`` values from the targets of their ranks
+    (``by_rank``, see :func:`_rank_residual`). The targets are constants, so the gradient is the
+    residual, kept from the forward pass: ``2 (values - target) / (D N)``."""
+
+    @staticmethod
+    def forward(ctx, values: Tensor, by_rank: Tensor) -> Tensor:  # type: ignore[override]
+        residual = _rank_residual(values, by_rank)
+        ctx.save_for_backward(residual)
+        return residual.square().mean()
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+        (residual,) = ctx.saved_tensors
+        return residual * (2 * grad / residual.numel()), None
+
+
 def _exact_dtype(device: torch.device) -> torch.dtype:
     """float64 where the device has it (the bins' means are differences of long cumulative sums)."""
     return torch.float32 if device.type == "mps" else torch.float64
@@ -112,14 +148,6 @@ def quantile_bins(values: Tensor, weights: Tensor | None, levels: int = QUANTILE
         segment = (torch.searchsorted(cumulative, edges, right=True) - 1).clamp(0, count - 1)
         below = cumulative.gather(1, segment)
     at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - below)
-    return (at_edges.diff(dim=1) * levels).to(values.dtype)
-    order = _order(values)
-    ordered = values.detach().gather(1, order).to(dtype)
-    mass = (weights.to(dtype) / weights.to(dtype).sum())[order]
-    cumulative = torch.cat([zero, mass.cumsum(dim=1)], dim=1)  # (D, N + 1): level at each knot
-    integral = torch.cat([zero, (ordered * mass).cumsum(dim=1)], dim=1)  # ∫ quantile up to each knot
-    segment = (torch.searchsorted(cumulative, edges, right=True) - 1).clamp(0, count - 1)
-    at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - cumulative.gather(1, segment))
     return (at_edges.diff(dim=1) * levels).to(values.dtype)
 
 
@@ -199,12 +227,10 @@ class SlicedLoss(StyleLoss):
 
     def distance(self, features: Tensor, target: Stats, weight: Tensor | None = None) -> Tensor:
         projections, weights = self._project(features, weight)
-        order = _order(projections)
         # each position's target, for its rank: a constant, so the gradient needs no sort
         if weights is None:
-            by_rank = self._by_rank(target["quantiles"], projections.shape[1])
-            matched = torch.empty_like(projections).scatter_(1, order, by_rank)
-            return F.mse_loss(projections, matched)
+            return _RankDistance.apply(projections, self._by_rank(target["quantiles"], projections.shape[1]))
+        order = _order(projections)
         mass = weights[order]
         levels = mass.cumsum(dim=1) - mass / 2
         matched = torch.empty_like(projections).scatter_(1, order, quantiles_at(target["quantiles"], levels))
