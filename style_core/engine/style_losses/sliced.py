@@ -70,15 +70,6 @@ def _order(values: Tensor) -> Tensor:
     return torch.from_numpy(order)
 
 
-def _sorted(values: Tensor) -> Tensor:
-    """Each row of ``(D, N)`` values, sorted ascending (no gradient)."""
-    if values.device.type != "cpu":
-        return values.detach().sort(dim=1).values
-    ordered = values.detach().numpy().copy()
-    _by_rows(lambda rows: ordered[rows].sort(axis=1), ordered.shape[0])
-    return torch.from_numpy(ordered)
-
-
 def _rank_residual(values: Tensor, by_rank: Tensor) -> Tensor:
     """Each of ``(D, N)`` values less the target for its rank in its row (``by_rank``, ``(D, N)``,
     the target of rank ``r`` at ``[:, r]``), ``(D, N)``, without gradient. On the CPU each row
@@ -130,25 +121,43 @@ def quantile_bins(values: Tensor, weights: Tensor | None, levels: int = QUANTILE
     linear between cumulative masses, so each bin's mean is a difference of two interpolations.
     Positions of zero mass don't count.
     """
+    if weights is None and values.device.type == "cpu":
+        return _equal_mass_bins(values, levels)
     rows, count = values.shape
     dtype = _exact_dtype(values.device)
+    weights = values.new_ones(count, dtype=dtype) if weights is None else weights.to(dtype)
     edges = torch.linspace(0.0, 1.0, levels + 1, dtype=dtype, device=values.device).expand(rows, -1).contiguous()
     zero = values.new_zeros(rows, 1, dtype=dtype)
-    if weights is None:  # equal masses: the knots are at levels k / N
-        ordered = _sorted(values).to(dtype)
-        integral = torch.cat([zero, ordered.cumsum(dim=1) / count], dim=1)  # ∫ quantile up to each knot
-        segment = (edges * count).floor().long().clamp(0, count - 1)
-        below = segment.to(dtype) / count  # the level at each segment's first knot
-    else:
-        order = _order(values)
-        ordered = values.detach().gather(1, order).to(dtype)
-        mass = (weights.to(dtype) / weights.to(dtype).sum())[order]
-        cumulative = torch.cat([zero, mass.cumsum(dim=1)], dim=1)  # (D, N + 1): level at each knot
-        integral = torch.cat([zero, (ordered * mass).cumsum(dim=1)], dim=1)  # ∫ quantile up to each knot
-        segment = (torch.searchsorted(cumulative, edges, right=True) - 1).clamp(0, count - 1)
-        below = cumulative.gather(1, segment)
-    at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - below)
+    order = _order(values)
+    ordered = values.detach().gather(1, order).to(dtype)
+    mass = (weights / weights.sum())[order]
+    cumulative = torch.cat([zero, mass.cumsum(dim=1)], dim=1)  # (D, N + 1): level at each knot
+    integral = torch.cat([zero, (ordered * mass).cumsum(dim=1)], dim=1)  # ∫ quantile up to each knot
+    segment = (torch.searchsorted(cumulative, edges, right=True) - 1).clamp(0, count - 1)
+    at_edges = integral.gather(1, segment) + ordered.gather(1, segment) * (edges - cumulative.gather(1, segment))
     return (at_edges.diff(dim=1) * levels).to(values.dtype)
+
+
+def _equal_mass_bins(values: Tensor, levels: int) -> Tensor:
+    """:func:`quantile_bins` of CPU values of equal masses: the knots are at levels ``k / N``, so
+    each row takes a plain sort and a float64 integral, row by row on torch's threads (no argsort
+    or search, and no float64 copy of the whole)."""
+    array = values.detach().numpy()
+    rows, count = array.shape
+    edges = np.linspace(0.0, 1.0, levels + 1)
+    segment = np.minimum(np.floor(edges * count).astype(np.intp), count - 1)
+    above = edges - segment / count  # each edge's level above its segment's first knot
+    bins = np.empty((rows, levels))
+
+    def work(part: slice) -> None:
+        integral = np.zeros(count + 1)  # ∫ quantile up to each knot
+        for row in range(part.start, part.stop):
+            ordered = np.sort(array[row])
+            np.cumsum(ordered, dtype=np.float64, out=integral[1:])
+            bins[row] = np.diff(integral[segment] / count + ordered[segment] * above) * levels
+
+    _by_rows(work, rows)
+    return torch.from_numpy(bins).to(values.dtype)
 
 
 def quantiles_at(bins: Tensor, levels: Tensor) -> Tensor:
