@@ -20,6 +20,7 @@ from style_core.engine.style_losses.sliced import (
     levels_of,
     quantile_bins,
     quantiles_at,
+    sort_order,
     transported,
 )
 from style_core.engine.style_losses.w2 import REGULARIZATION, W2Loss, trace_sqrt
@@ -187,6 +188,23 @@ def test_sliced_transport_is_the_target_at_the_level_in_the_source(seed, rows, c
     values = _rows(seed + 2, rows, count, ties) * 1.5
     expected = quantiles_at(target, levels_of(source, values))
     torch.testing.assert_close(transported(values, source, target), expected, rtol=1e-4, atol=1e-4)
+
+
+@PROPERTIES
+@given(
+    rows=st.integers(1, 60).flatmap(
+        lambda count: st.lists(
+            st.lists(st.floats(width=32, allow_nan=False), min_size=count, max_size=count), min_size=1, max_size=4
+        )
+    ),
+)
+def test_sort_order_is_a_stable_argsort(rows):
+    # float32 as 64-bit keys (bits mapped to unsigned order, above the index): negatives,
+    # infinities, subnormals and ties; -0.0 counted as 0.0, which the keys put below it
+    values = torch.tensor(rows, dtype=torch.float32) + 0.0
+    for dtype in (torch.float32, torch.float64):
+        expected = values.to(dtype).argsort(dim=1, stable=True)
+        assert torch.equal(sort_order(values.to(dtype)), expected)
 
 
 @PROPERTIES

@@ -56,15 +56,37 @@ def _by_rows(work: Callable[[slice], None], rows: int) -> None:
         list(pool.map(work, parts))
 
 
-def _order(values: Tensor) -> Tensor:
-    """The indices that sort each row of ``(D, N)`` values, ascending."""
+def _row_order(row: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The indices that sort a row of ``N`` values ascending, ties in index order, ``(N,)``.
+
+    float32 rows sort as one array of 64-bit keys (``keys``, an ``(N,)`` uint64 buffer): each
+    value's bits, mapped so that unsigned order is the values' order, above its index; numpy's
+    sort of integers is vectorised where its argsort of floats is not (786k values: 11 ms
+    with the gathers, against 25 ms)."""
+    if row.dtype != np.float32:
+        return np.argsort(row, kind="stable")
+    halves = keys.view(np.uint32)
+    index, value = (halves[0::2], halves[1::2]) if np.little_endian else (halves[1::2], halves[0::2])
+    bits = row.view(np.uint32)
+    sign = (row.view(np.int32) >> 31).view(np.uint32)  # all ones where negative
+    np.bitwise_xor(bits, sign | np.uint32(0x80000000), out=value)  # flip negatives, lift positives
+    index[:] = np.arange(row.size, dtype=np.uint32)
+    keys.sort()
+    return index.astype(np.intp)
+
+
+def sort_order(values: Tensor) -> Tensor:
+    """The indices that sort each row of ``(D, N)`` values ascending, ``(D, N)``; on the CPU ties
+    are in index order (``-0.0`` before ``0.0``)."""
     if values.device.type != "cpu":
         return values.detach().argsort(dim=1)
     array = values.detach().numpy()
     order = np.empty(array.shape, dtype=np.intp)
 
     def work(rows: slice) -> None:
-        order[rows] = np.argsort(array[rows], axis=1)
+        keys = np.empty(array.shape[1], dtype=np.uint64)
+        for row in range(rows.start, rows.stop):
+            order[row] = _row_order(array[row], keys)
 
     _by_rows(work, array.shape[0])
     return torch.from_numpy(order)
@@ -82,8 +104,9 @@ def _rank_residual(values: Tensor, by_rank: Tensor) -> Tensor:
     residual = np.empty_like(array)
 
     def work(rows: slice) -> None:
+        keys = np.empty(array.shape[1], dtype=np.uint64)
         for row in range(rows.start, rows.stop):
-            order = np.argsort(array[row])
+            order = _row_order(array[row], keys)
             residual[row, order] = array[row, order] - goals[row]
 
     _by_rows(work, array.shape[0])
@@ -128,7 +151,7 @@ def quantile_bins(values: Tensor, weights: Tensor | None, levels: int = QUANTILE
     weights = values.new_ones(count, dtype=dtype) if weights is None else weights.to(dtype)
     edges = torch.linspace(0.0, 1.0, levels + 1, dtype=dtype, device=values.device).expand(rows, -1).contiguous()
     zero = values.new_zeros(rows, 1, dtype=dtype)
-    order = _order(values)
+    order = sort_order(values)
     ordered = values.detach().gather(1, order).to(dtype)
     mass = (weights / weights.sum())[order]
     cumulative = torch.cat([zero, mass.cumsum(dim=1)], dim=1)  # (D, N + 1): level at each knot
@@ -190,17 +213,20 @@ def transported(values: Tensor, source: Tensor, target: Tensor) -> Tensor:
     bin means each, see :func:`quantile_bins`): the target's quantile at each value's level in
     the source (``quantiles_at(target, levels_of(source, values))``), ``(D, N)``.
 
-    On the CPU one pass of :func:`numpy.interp` per row (two to three times faster): the map is
-    piecewise linear between the bins, a value tied with several bins taking the first's level,
-    as :func:`levels_of` does (hence the rows reversed and negated)."""
+    On the CPU one pass of :func:`numpy.interp` per row, over the row sorted (a search in
+    order: 13 ms for 786k values, not 32 ms, sort included): the map is piecewise linear
+    between the bins, a value tied with several bins taking the first's level, as
+    :func:`levels_of` does (hence the rows reversed and negated)."""
     if values.device.type != "cpu":
         return quantiles_at(target, levels_of(source, values))
     array, knots, goals = values.detach().numpy(), (-source.flip(1)).numpy(), target.flip(1).numpy()
     out = np.empty(array.shape, dtype=array.dtype)
 
     def work(rows: slice) -> None:
+        keys = np.empty(array.shape[1], dtype=np.uint64)
         for row in range(rows.start, rows.stop):
-            out[row] = np.interp(-array[row], knots[row], goals[row])
+            descending = _row_order(array[row], keys)[::-1]
+            out[row, descending] = np.interp(-array[row, descending], knots[row], goals[row])
 
     _by_rows(work, array.shape[0])
     return torch.from_numpy(out)
@@ -239,7 +265,7 @@ class SlicedLoss(StyleLoss):
         # each position's target, for its rank: a constant, so the gradient needs no sort
         if weights is None:
             return _RankDistance.apply(projections, self._by_rank(target["quantiles"], projections.shape[1]))
-        order = _order(projections)
+        order = sort_order(projections)
         mass = weights[order]
         levels = mass.cumsum(dim=1) - mass / 2
         matched = torch.empty_like(projections).scatter_(1, order, quantiles_at(target["quantiles"], levels))
