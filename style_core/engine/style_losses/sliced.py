@@ -61,7 +61,7 @@ def _row_order(row: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
     float32 rows sort as one array of 64-bit keys (``keys``, an ``(N,)`` uint64 buffer): each
     value's bits, mapped so that unsigned order is the values' order, above its index; numpy's
-    sort of integers is vectorised where its argsort of floats is not (786k values: 11 ms
+    sort of integers is vectorised where its argsort of floats is not (786k values: 9.5 ms
     with the gathers, against 25 ms)."""
     if row.dtype != np.float32:
         return np.argsort(row, kind="stable")
