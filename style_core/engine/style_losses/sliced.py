@@ -98,8 +98,7 @@ def _rank_residual(values: Tensor, by_rank: Tensor) -> Tensor:
     is sorted and matched in one numpy pass on torch's threads, not sorted in one and scattered
     in another."""
     if values.device.type != "cpu":
-        order = values.detach().argsort(dim=1)
-        return values.detach() - torch.empty_like(values).scatter_(1, order, by_rank)
+        return values.detach() - torch.empty_like(values).scatter_(1, sort_order(values), by_rank)
     array, goals = values.detach().numpy(), by_rank.numpy()
     residual = np.empty_like(array)
 
