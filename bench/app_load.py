@@ -6,7 +6,7 @@ at 2 jobs) and measures three things, in this order:
 1. **Memory**: the server's resident memory (RSS, from /proc) after 40 jobs is within 5% of
    its memory after 20. The first jobs are a warm-up, not counted: RSS steps up once by about
    60 MiB somewhere in the first dozen jobs (measured over 60 jobs: 816 MiB up to job 9, 875 at
-   job 10, then flat within 10 MiB to job 60), which is the allocator settling, not a leak.
+   job 10, then flat within 10 MiB to job 60): a one-off warm-up, where a leak keeps growing.
 2. **Burst**: 5 clients submit at once. Each job must finish or be turned away with a clear
    message ("Queue is full"); none lost, none hung.
 3. **Stop storm**: 10 jobs cancelled mid-run, one after another. Then no worker may be busy:
