@@ -41,8 +41,10 @@ from ..settings import Settings
 from .tiles import Tile, Tiling
 from .vgg import CONV_NAMES, LAYER_NAMES, VGG19_CONFIG, deepest_layer, stride
 
-#: Iterations at :data:`REFERENCE_SIDE` per quality preset.
-QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 10, "high": 30}
+#: Iterations at :data:`REFERENCE_SIDE` per quality preset. (Tübingen and The Starry Night at
+#: 512 px, balanced, yardstick style / content / seconds: 10 iterations 0.020 / 0.468 / 14.1,
+#: 12: 0.020 / 0.443 / 16.5, 13: 0.020 / 0.432 / 17.3, 15: 0.019 / 0.406 / 20.0.)
+QUALITY_STEPS: dict[str, int] = {"draft": 5, "balanced": 13, "high": 30}
 #: The long side, in pixels, at which the presets count their iterations.
 REFERENCE_SIDE = 512
 #: Iterations of a stage fall as ``side ** -STEP_EXPONENT``.
