@@ -15,6 +15,7 @@ from style_core import stylize
 from style_core.engine.network import network
 from style_core.engine.style_losses import STYLE_LOSSES, MeanStyleLoss, StyleLoss, blend
 from style_core.engine.style_losses.sliced import (
+    DETAIL_DIRECTION_SHARE,
     QUANTILE_LEVELS,
     SlicedLoss,
     levels_of,
@@ -356,6 +357,26 @@ def test_sliced_directions_are_unit_fixed_and_seeded():
     # the run's generator moves on: the next layer's loss draws other directions
     generator = torch.Generator().manual_seed(1)
     assert not torch.allclose(SlicedLoss(6, generator).directions, SlicedLoss(6, generator).directions)
+
+
+def test_a_sliced_detail_stage_sorts_a_share_of_the_directions_and_holds_the_layout_harder():
+    loss = SlicedLoss.for_detail(64, torch.Generator().manual_seed(0))
+    assert loss.directions.shape == (round(64 * DETAIL_DIRECTION_SHARE), 64) and DETAIL_DIRECTION_SHARE < 1
+    torch.testing.assert_close(loss.directions.norm(dim=1), torch.ones(len(loss.directions)))
+    x = features(64, seed=1)
+    assert loss.statistics(x)["quantiles"].shape == (len(loss.directions), QUANTILE_LEVELS)
+    assert loss.distance(x, loss.statistics(x)).item() < 1e-3
+    assert SlicedLoss.for_detail(1, torch.Generator()).directions.shape == (1, 1)
+    assert SlicedLoss.detail_content_factor > StyleLoss.detail_content_factor
+
+
+@pytest.mark.parametrize("name", MEAN_TYPE)
+def test_the_mean_losses_are_the_same_in_a_detail_stage(name):
+    loss_class = STYLE_LOSSES[name]
+    x, y = features(seed=1), features(seed=2)
+    detail, plain = loss_class.for_detail(4, torch.Generator()), loss_class(4, torch.Generator())
+    assert detail.distance(x, plain.statistics(y)).item() == plain.distance(x, plain.statistics(y)).item()
+    assert loss_class.detail_content_factor == StyleLoss.detail_content_factor
 
 
 def test_w2_prepares_each_target_once():

@@ -75,12 +75,9 @@ DETAIL_GROWTH = 2.0
 #: paint strokes as smooth as 25 did: a 2048 px run 46 -> 36 s.)
 DETAIL_STEPS: dict[str, int] = {"draft": 10, "balanced": 18, "high": 60}
 DETAIL_STEP_EXPONENT = 3.0
-#: Detail stages hold the enlarged previous result at this layer, this many times as hard as
-#: the layout stages hold the photo: lightly, as the layout is settled and the fine layers
-#: must be free to paint (Tübingen and The Starry Night at 2048 px, scaled to 512 px: content
-#: 0.555 at 0.25, 0.547 at 1; style over the 512 px round trip's 1.23 at 0.25, 1.67 at 1).
+#: Detail stages hold the enlarged previous result at this layer (as hard as their style loss's
+#: :attr:`~style_core.engine.style_losses.StyleLoss.detail_content_factor` says).
 DETAIL_CONTENT_LAYER = "relu2_1"
-DETAIL_CONTENT_FACTOR = 0.25
 #: Detail stages pool by average, whatever the ``pooling`` setting: the gradient of a max
 #: pooling passes through one pixel of each 2x2 window, which leaves a lattice of dots 2 px
 #: apart on a stage that refines the fine layers, and each bigger stage enlarges it (a mesh of

@@ -146,12 +146,14 @@ class Runner:
         at a shallow layer, and takes its detail layers alone."""
         settings = self.settings
         weights = self.loss_weights
+        loss_class = STYLE_LOSSES[settings.style_loss]
+        make_loss = loss_class.for_detail if stage.detail else loss_class
         if stage.detail:
-            weights = weights.for_detail(stage.detail_layers, plan.DETAIL_CONTENT_LAYER, plan.DETAIL_CONTENT_FACTOR)
+            hold = loss_class.detail_content_factor
+            weights = weights.for_detail(stage.detail_layers, plan.DETAIL_CONTENT_LAYER, hold)
         content = resize(self.content if previous is None else previous, stage.width, stage.height)
         net, _ = self.network(stage.pooling)
-        loss_class = STYLE_LOSSES[settings.style_loss]
-        losses = {name: loss_class(net.channels(name), self.generator) for name in weights.style_layers}
+        losses = {name: make_loss(net.channels(name), self.generator) for name in weights.style_layers}
         deepest = deepest_layer(weights.layers)
         requests = {
             (r, name): StatisticsRequest(
