@@ -20,8 +20,8 @@ def _app_load():
 
 def test_a_burst_a_stop_storm_and_many_jobs_lose_nothing_and_leak_nothing(tmp_path):
     """5 clients at once with the queue bounded at 2: each finishes or is told the queue is
-    full; 10 jobs cancelled mid-run leave no worker busy; a warmed-up server's RSS
-    stays within the bench's LEAK_GROWTH from WARMED_UP to LATER jobs."""
+    full; 10 jobs cancelled mid-run leave no worker busy; a warmed-up server's RSS does not
+    grow by the bench's LEAK_GROWTH in every interval between its MEMORY_MARKS."""
     app_load = _app_load()
     burst, storm, memory, problems = app_load.run(tmp_path)
     print(app_load.report(burst, storm, memory))
