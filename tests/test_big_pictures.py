@@ -15,9 +15,12 @@ from PIL import Image
 
 from fixtures.pictures import swirl_painting
 from fixtures.yardstick import Yardstick
-from style_core import stylize
+from style_core import Job, stylize
 from style_core.engine import plan
 from style_core.engine.network import network
+from style_core.engine.runner import Runner
+from style_core.engine.style_losses import STYLE_LOSSES, SlicedLoss
+from style_core.engine.style_losses.sliced import DETAIL_DIRECTION_SHARE
 from style_core.image import load_image, resize, size_for_long_side
 
 SMALL, BIG = 128, 256
@@ -50,6 +53,24 @@ def pictures(request, content_image, painting):
         small = stylize(content_image, painting, size=SMALL, **settings)
         big = stylize(content_image, painting, size=BIG, **settings)
     return request.param, _tensor(small), _tensor(big)
+
+
+@pytest.mark.parametrize("style_loss", sorted(SHARPENS))
+def test_a_detail_stage_holds_the_layout_and_measures_as_its_loss_says(content_image, painting, style_loss):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan, "LAYOUT_SIDE", SMALL)
+        job = Job(content_image, painting, {**SETTINGS, "size": BIG, "style_loss": style_loss})
+    runner, stage = Runner(job.inputs), job.plan.stages[-1]
+    assert stage.detail
+    previous = resize(runner.content, *size_for_long_side(stage.width, stage.height, SMALL))
+    objective = runner.objective(stage, previous)
+    loss_class = STYLE_LOSSES[style_loss]
+    assert objective.weights.content == runner.loss_weights.content * loss_class.detail_content_factor
+    assert objective.weights.content_layers == (plan.DETAIL_CONTENT_LAYER,)
+    for term in objective.style_terms:
+        assert type(term.loss) is loss_class
+        if isinstance(term.loss, SlicedLoss):
+            assert len(term.loss.directions) == round(term.loss.channels * DETAIL_DIRECTION_SHARE)
 
 
 def test_the_big_picture_scaled_down_is_the_small_one(pictures):
