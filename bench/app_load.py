@@ -235,11 +235,12 @@ class Memory:
         return min(self.growth(early, late) for early, late in itertools.pairwise(marks))
 
 
-def memory(server: Server, jobs: int = MEMORY_MARKS[-1], marks: tuple[int, ...] = MEMORY_MARKS) -> Memory:
-    """Run ``jobs`` tiny jobs one after another; the server's RSS after each count in ``marks``."""
+def memory(server: Server, marks: tuple[int, ...] = MEMORY_MARKS) -> Memory:
+    """Run tiny jobs one after another, up to the last of ``marks``; the server's RSS after each
+    count in ``marks``."""
     client = Client(server.url, verbose=False)
     figures = Memory()
-    for done in range(1, jobs + 1):
+    for done in range(1, max(marks) + 1):
         _job(client, TINY_JOB).result(timeout=HUNG_AFTER)
         if done in marks:
             time.sleep(0.5)  # let the server finish writing the result
@@ -269,7 +270,8 @@ def run(folder: Path) -> tuple[Burst, Storm, Memory, list[str]]:
     if storm.next_start > 10 or not storm.next_finished:
         problems.append(f"stop storm: the next job started after {storm.next_start:.1f} s")
     if figures.steady_growth() > LEAK_GROWTH:
-        problems.append(f"memory: RSS grew {figures.steady_growth():+.1%} or more in each of {_intervals()} jobs")
+        intervals = ", ".join(f"{a}-{b}" for a, b in itertools.pairwise(MEMORY_MARKS))
+        problems.append(f"memory: RSS grew {figures.steady_growth():+.1%} or more in each of {intervals} jobs")
     return first, storm, figures, problems
 
 
@@ -287,11 +289,6 @@ def report(first: Burst, storm: Storm, figures: Memory) -> str:
         f"{figures.after['all']:.0f} MiB after the burst and the storm too",
     ]
     return "\n".join(lines)
-
-
-def _intervals() -> str:
-    """The intervals between the memory marks, as words: "20-40, 40-60"."""
-    return ", ".join(f"{a}-{b}" for a, b in itertools.pairwise(MEMORY_MARKS))
 
 
 def main() -> int:
